@@ -1,0 +1,1 @@
+"""Review Analyzer engine: files, tokens, models, training, explanations. Never imports Qt."""
