@@ -1,0 +1,150 @@
+"""One dataclass holds every knob of a run; the GUI form, the CLI and the bundle all use it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import ReviewDataError
+
+CELLS = ("rnn", "lstm", "gru")
+POOLINGS = ("last", "mean", "max", "attention")
+TRUNCATIONS = ("head", "tail", "head_tail")
+TOKENIZERS = ("words", "treebank", "tweet")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that describes a training run; a run is reproduced from this alone.
+
+    Defaults are the ones measured to work well on movie and product reviews (see
+    ``bench/accuracy.py``); the presets in :data:`PRESETS` trade accuracy for speed.
+    """
+
+    # architecture
+    cell: str = "gru"
+    layers: int = 1
+    bidirectional: bool = True
+    embedding_dim: int = 128
+    hidden_size: int = 128
+    pooling: str = "max"
+    dropout: float = 0.4
+    # text handling
+    max_length: int = 400
+    truncation: str = "head_tail"
+    vocab_size: int = 30000
+    min_count: int = 2
+    lowercase: bool = True
+    tokenizer: str = "words"
+    # training
+    epochs: int = 8
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    validation_share: float = 0.1
+    test_share: float = 0.1
+    early_stopping: bool = True
+    patience: int = 2
+    seed: int = 13
+    # machine
+    device: str = "auto"
+    threads: int = 0
+
+    def validate(self) -> "TrainConfig":
+        """Raise ReviewDataError naming the first setting that cannot work."""
+        checks: list[tuple[bool, str]] = [
+            (self.cell in CELLS, f"cell must be one of {', '.join(CELLS)}, not '{self.cell}'"),
+            (self.pooling in POOLINGS, f"pooling must be one of {', '.join(POOLINGS)}"),
+            (self.truncation in TRUNCATIONS, f"truncation must be one of {', '.join(TRUNCATIONS)}"),
+            (self.tokenizer in TOKENIZERS, f"tokenizer must be one of {', '.join(TOKENIZERS)}"),
+            (1 <= self.layers <= 8, "layers must be between 1 and 8"),
+            (1 <= self.embedding_dim <= 2048, "embedding size must be between 1 and 2048"),
+            (1 <= self.hidden_size <= 4096, "hidden size must be between 1 and 4096"),
+            (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
+            (self.max_length >= 1, "max length must be at least 1 token"),
+            (self.vocab_size >= 10, "vocabulary size must be at least 10"),
+            (self.min_count >= 1, "minimum count must be at least 1"),
+            (self.epochs >= 1, "epochs must be at least 1"),
+            (self.batch_size >= 1, "batch size must be at least 1"),
+            (self.learning_rate > 0, "learning rate must be positive"),
+            (self.weight_decay >= 0, "weight decay must not be negative"),
+            (self.grad_clip >= 0, "gradient clipping must not be negative (0 turns it off)"),
+            (0.0 < self.validation_share < 0.9, "validation share must be between 0 and 0.9"),
+            (0.0 <= self.test_share < 0.9, "test share must be between 0 and 0.9"),
+            (self.patience >= 1, "patience must be at least 1 epoch"),
+            (self.device in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda"),
+            (self.threads >= 0, "threads must not be negative (0 means automatic)"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ReviewDataError(f"Invalid setting: {message}.")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, strict: bool = True) -> "TrainConfig":
+        """Build from saved JSON; unknown keys are refused when strict (a bundle must fit)."""
+        if not isinstance(data, dict):
+            raise ReviewDataError("The configuration must be a JSON object.")
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown and strict:
+            raise ReviewDataError(f"Unknown configuration keys: {', '.join(unknown)}.")
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in known:
+                continue
+            default = getattr(cls(), name)
+            values[name] = _coerce(name, value, type(default))
+        return cls(**values).validate()
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    """Accept JSON numbers for floats, refuse values of the wrong type with a clear message."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif kind is str and isinstance(value, str):
+        return value
+    raise ReviewDataError(f"Setting '{name}' must be of type {kind.__name__}, not {value!r}.")
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "Fast": dict(
+        cell="gru", layers=1, bidirectional=False, embedding_dim=64, hidden_size=64,
+        max_length=200, vocab_size=15000, epochs=4, batch_size=64,
+    ),
+    "Balanced": dict(),
+    "Accurate": dict(
+        cell="lstm", layers=2, bidirectional=True, embedding_dim=200, hidden_size=192,
+        max_length=500, vocab_size=50000, epochs=12, patience=3,
+    ),
+}
+
+
+def preset(name: str) -> TrainConfig:
+    """A fresh config for one of :data:`PRESETS` ("Balanced" is the defaults)."""
+    if name not in PRESETS:
+        raise ReviewDataError(f"Unknown preset '{name}'; choose {', '.join(PRESETS)}.")
+    return TrainConfig(**PRESETS[name])
+
+
+DATA_KNOBS = frozenset(
+    {"max_length", "truncation", "vocab_size", "min_count", "lowercase", "tokenizer",
+     "validation_share", "test_share", "seed"}
+)
+MODEL_KNOBS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - DATA_KNOBS
+__all__ = ["TrainConfig", "PRESETS", "preset", "CELLS", "POOLINGS", "DATA_KNOBS", "MODEL_KNOBS"]

@@ -1,0 +1,122 @@
+"""RecurrentClassifier: embedding -> RNN / LSTM / GRU layers -> pooling over time -> classes.
+
+Padded batches run through the recurrent layers *unpacked*: oneDNN runs the LSTM about three
+times faster that way on the CPU than on a PackedSequence. Results still equal the packed
+computation: forward directions read padding only after each review ends (and pooling masks
+it), and backward directions read each review reversed within its own length.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from core.config import TrainConfig
+
+_CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def reverse_within_length(x: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse each sequence's first ``length`` steps in place of [B, T, D]; padding stays put.
+
+    Applying it twice gives back the input, so it also maps outputs back to reading order.
+    """
+    steps = torch.arange(x.size(1), device=x.device).unsqueeze(0)
+    flipped = lengths.unsqueeze(1) - 1 - steps
+    index = torch.where(flipped >= 0, flipped, steps.expand_as(flipped))
+    return x.gather(1, index.unsqueeze(-1).expand_as(x))
+
+
+def length_mask(lengths: Tensor, steps: int) -> Tensor:
+    """[B, T] True where a position holds a real token."""
+    return torch.arange(steps, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+
+
+class RecurrentClassifier(nn.Module):
+    """A sentiment classifier over token ids; ``forward(ids, lengths)`` returns logits."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        num_classes: int,
+        cell: str = "gru",
+        embedding_dim: int = 128,
+        hidden_size: int = 128,
+        layers: int = 1,
+        bidirectional: bool = True,
+        dropout: float = 0.3,
+        pooling: str = "max",
+        pad_index: int = 0,
+    ) -> None:
+        super().__init__()
+        if cell not in _CELLS:
+            raise ValueError(f"unknown cell {cell!r}")
+        self.cell = cell
+        self.pooling = pooling
+        self.bidirectional = bidirectional
+        self.hidden_size = hidden_size
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_index)
+        rnn_class = _CELLS[cell]
+        self.forward_layers = nn.ModuleList()
+        self.backward_layers = nn.ModuleList()
+        size_in = embedding_dim
+        for _ in range(layers):
+            self.forward_layers.append(rnn_class(size_in, hidden_size, batch_first=True))
+            if bidirectional:
+                self.backward_layers.append(rnn_class(size_in, hidden_size, batch_first=True))
+            size_in = hidden_size * (2 if bidirectional else 1)
+        self.output_size = size_in
+        self.dropout = nn.Dropout(dropout)
+        self.attention = nn.Linear(size_in, 1) if pooling == "attention" else None
+        self.classifier = nn.Linear(size_in, num_classes)
+
+    @classmethod
+    def from_config(cls, config: TrainConfig, vocab_size: int,
+                    num_classes: int) -> "RecurrentClassifier":
+        return cls(vocab_size, num_classes, cell=config.cell,
+                   embedding_dim=config.embedding_dim, hidden_size=config.hidden_size,
+                   layers=config.layers, bidirectional=config.bidirectional,
+                   dropout=config.dropout, pooling=config.pooling)
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def encode(self, embedded: Tensor, lengths: Tensor) -> Tensor:
+        """Recurrent outputs [B, T, H*dirs] in reading order for embedded input [B, T, E]."""
+        x = self.dropout(embedded)
+        for index, forward_rnn in enumerate(self.forward_layers):
+            if index:
+                x = self.dropout(x)
+            out, _ = forward_rnn(x)
+            if self.bidirectional:
+                backward, _ = self.backward_layers[index](reverse_within_length(x, lengths))
+                out = torch.cat([out, reverse_within_length(backward, lengths)], dim=-1)
+            x = out
+        return x
+
+    def pool(self, outputs: Tensor, lengths: Tensor) -> Tensor:
+        """One vector per review from the outputs at its real positions only."""
+        mask = length_mask(lengths, outputs.size(1))
+        if self.pooling == "last":
+            last = outputs[torch.arange(outputs.size(0), device=outputs.device), lengths - 1]
+            if not self.bidirectional:
+                return last
+            half = self.hidden_size
+            return torch.cat([last[:, :half], outputs[:, 0, half:]], dim=-1)
+        if self.pooling == "mean":
+            summed = (outputs * mask.unsqueeze(-1)).sum(1)
+            return summed / lengths.unsqueeze(1).to(outputs.dtype)
+        if self.pooling == "max":
+            return outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values
+        assert self.attention is not None
+        scores = self.attention(torch.tanh(outputs)).squeeze(-1)
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+        return (weights.unsqueeze(-1) * outputs).sum(1)
+
+    def forward_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
+        """Logits from embeddings: the entry point for gradient-based explanations."""
+        pooled = self.pool(self.encode(embedded, lengths), lengths)
+        return self.classifier(self.dropout(pooled))
+
+    def forward(self, token_ids: Tensor, lengths: Tensor) -> Tensor:
+        return self.forward_embedded(self.embedding(token_ids), lengths)

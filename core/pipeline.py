@@ -1,0 +1,109 @@
+"""One call from a review table to a saved-ready ModelBundle: prepare, train, test once."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from core.bundle import ModelBundle
+from core.config import TrainConfig
+from core.dataset import PreparedData, encode_texts, prepare_data
+from core.errors import ReviewDataError
+from core.inference import predict_logits, softmax
+from core.labels import LabelScheme
+from core.metrics import compute_metrics
+from core.predict import Predictor
+from core.table import ReviewTable
+from core.trainer import TrainCallbacks, TrainControl, Trainer, TrainResult, evaluate_split
+
+APP_VERSION = "0.1.0"
+
+
+@dataclass
+class TrainingOutcome:
+    bundle: ModelBundle
+    result: TrainResult
+    data: PreparedData
+    test_predictions: np.ndarray  # predicted class id per test review (aligned with data.test)
+    test_probabilities: np.ndarray
+
+
+def train_model(data: PreparedData, config: TrainConfig,
+                callbacks: TrainCallbacks | None = None,
+                control: TrainControl | None = None) -> TrainingOutcome:
+    """Train on prepared data (shared by comparisons) and score the test rows once."""
+    trainer = Trainer(config, callbacks, control)
+    result = trainer.fit(data)
+    model = result.model
+    device = next(model.parameters()).device
+    classes = data.scheme.classes
+    _, val_metrics = evaluate_split(model, data.validation, classes, device, data.scheme.ordinal)
+    metrics: dict[str, Any] = {"validation": val_metrics}
+    probabilities = np.zeros((0, len(classes)), dtype=np.float32)
+    predictions = np.zeros(0, dtype=np.int64)
+    if len(data.test):
+        probabilities = softmax(predict_logits(model, data.test.ids, device))
+        predictions = probabilities.argmax(1)
+        metrics["test"] = compute_metrics(data.test.labels, predictions, classes,
+                                          data.scheme.ordinal)
+    model.to("cpu")
+    info = {
+        "app_version": APP_VERSION,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "source": data.table.path,
+        "text_column": data.table.text_column,
+        "label_column": data.table.label_column,
+        "train_reviews": len(data.train),
+        "validation_reviews": len(data.validation),
+        "test_reviews": len(data.test),
+        "test_source": data.test_source,
+        "parameters": model.parameter_count(),
+        "best_epoch": result.best_epoch,
+        "stop_reason": result.stop_reason,
+        "seconds": round(result.seconds, 2),
+        "tokens_per_second": round(result.tokens_per_second, 1),
+        "device": result.device,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+    bundle = ModelBundle(config, data.scheme, data.tokenizer.settings, data.vocab, model,
+                         metrics, [h.to_dict() for h in result.history], info)
+    return TrainingOutcome(bundle, result, data, predictions, probabilities)
+
+
+def run_training(table: ReviewTable, config: TrainConfig, scheme: LabelScheme | None = None,
+                 callbacks: TrainCallbacks | None = None,
+                 control: TrainControl | None = None) -> TrainingOutcome:
+    """Prepare the table with the config's data settings, then train."""
+    control = control or TrainControl()
+    callbacks = callbacks or TrainCallbacks()
+    if callbacks.on_status:
+        callbacks.on_status(f"Tokenizing {len(table):,} reviews...")
+    data = prepare_data(table, config, scheme, cancel=lambda: control.cancelled)
+    return train_model(data, config, callbacks, control)
+
+
+def evaluate_bundle(bundle: ModelBundle, table: ReviewTable) -> dict[str, Any]:
+    """Score a saved model on a labelled table, mapping labels with the model's own scheme."""
+    if table.labels is None:
+        raise ReviewDataError("The file has no label column to evaluate against.",
+                              path=table.path)
+    class_ids = bundle.scheme.encode_all(table.labels)
+    keep = [i for i, c in enumerate(class_ids) if c is not None]
+    if not keep:
+        raise ReviewDataError(f"No label in the file matches the model's classes "
+                              f"({bundle.scheme.describe()}).", path=table.path)
+    predictor = Predictor(bundle)
+    texts = [table.texts[i] for i in keep]
+    sequences = encode_texts(texts, predictor.tokenizer, bundle.vocab, bundle.config.max_length,
+                             bundle.config.truncation)
+    predicted = predict_logits(predictor.model, sequences, predictor.device).argmax(1)
+    metrics = compute_metrics([class_ids[i] for i in keep], predicted, bundle.classes,
+                              bundle.scheme.ordinal)
+    metrics["left_out"] = len(table) - len(keep)
+    return metrics

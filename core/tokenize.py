@@ -1,0 +1,100 @@
+"""Turning review text into tokens, with character spans so explanations map back to words.
+
+Uses nltk tokenizers that need no downloaded data (there may be no internet).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from nltk.tokenize import NLTKWordTokenizer, RegexpTokenizer, TweetTokenizer
+from nltk.tokenize.util import align_tokens
+
+from core.errors import ReviewDataError
+
+# Words (contractions such as "don't" and "wasn't" kept whole, so negation stays one
+# visible word), numbers, emoticons, runs of ! or ?, ellipses, and any other single symbol.
+_WORDS_PATTERN = r"""(?x)
+      \w+(?:['’\-]\w+)*
+    | [:;=8][\-o\*']?[\)\]\(\[dDpP/\\|]
+    | [!?]+
+    | \.{2,}
+    | [^\s\w]
+"""
+_HTML_BREAK = re.compile(r"<\s*br\s*/?\s*>|</?\s*p\s*>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TokenizerSettings:
+    """Saved with a model so prediction tokenizes exactly as training did."""
+
+    kind: str = "words"
+    lowercase: bool = True
+    strip_html: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TokenizerSettings":
+        try:
+            settings = cls(kind=str(data["kind"]), lowercase=bool(data["lowercase"]),
+                           strip_html=bool(data["strip_html"]))
+        except (KeyError, TypeError) as error:
+            raise ReviewDataError(f"Tokenizer settings are malformed ({error}).") from None
+        if settings.kind not in ("words", "treebank", "tweet"):
+            raise ReviewDataError(f"Unknown tokenizer '{settings.kind}'.")
+        return settings
+
+
+class Tokenizer:
+    """Splits text into tokens and their (start, end) character spans in the original text."""
+
+    def __init__(self, settings: TokenizerSettings | None = None) -> None:
+        self.settings = settings or TokenizerSettings()
+        kind = self.settings.kind
+        if kind == "words":
+            self._impl: Any = RegexpTokenizer(_WORDS_PATTERN)
+        elif kind == "treebank":
+            self._impl = NLTKWordTokenizer()
+        elif kind == "tweet":
+            self._impl = TweetTokenizer(preserve_case=True, reduce_len=False)
+        else:
+            raise ReviewDataError(f"Unknown tokenizer '{kind}'.")
+
+    def _clean(self, text: str) -> str:
+        """Same-length cleaning (HTML breaks become spaces) so spans stay valid."""
+        if self.settings.strip_html:
+            text = _HTML_BREAK.sub(lambda m: " " * len(m.group(0)), text)
+        return text
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        cleaned = self._clean(text)
+        if self.settings.kind == "words":
+            return list(self._impl.span_tokenize(cleaned))
+        try:
+            if self.settings.kind == "treebank":
+                return list(self._impl.span_tokenize(cleaned))
+            return align_tokens(self._impl.tokenize(cleaned), cleaned)
+        except (ValueError, LookupError):
+            # Rare quote rewrites cannot be aligned; fall back to the regex tokenizer.
+            return list(RegexpTokenizer(_WORDS_PATTERN).span_tokenize(cleaned))
+
+    def tokenize_with_spans(self, text: str) -> list[tuple[str, int, int]]:
+        result = []
+        for start, end in self.spans(text):
+            token = text[start:end]
+            if self.settings.lowercase:
+                token = token.lower()
+            result.append((token, start, end))
+        return result
+
+    def tokenize(self, text: str) -> list[str]:
+        if self.settings.kind == "words":
+            # Hot path (training and batch analysis): no spans, lower-case the text once.
+            if self.settings.strip_html:
+                text = _HTML_BREAK.sub(" ", text)
+            return self._impl.tokenize(text.lower() if self.settings.lowercase else text)
+        return [token for token, _, _ in self.tokenize_with_spans(text)]
