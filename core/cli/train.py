@@ -1,0 +1,193 @@
+"""``train``, ``evaluate`` and ``predict``: a model from a review file, scored, and applied."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import signal
+from pathlib import Path
+
+from core.bundle import DEFAULT_NAME, ModelBundle
+from core.cli.progress import ProgressBar, format_duration
+from core.config import CELLS, POOLINGS, TRUNCATIONS, TrainConfig
+from core.errors import ReviewDataError
+from core.labels import make_scheme
+from core.metrics import format_metrics
+from core.pipeline import evaluate_bundle, run_training
+from core.predict import Predictor
+from core.readers import read_reviews
+from core.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
+
+_DEFAULTS = TrainConfig()
+
+
+def add_column_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-col", help="column with the review text (guessed if omitted)")
+    parser.add_argument("--label-col", help="column with the label or rating (guessed)")
+    parser.add_argument("--split-col", help="column naming train/test rows (guessed)")
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, defaults from the dataclass (they live there once)."""
+    group = parser.add_argument_group("model and training settings")
+    choices = {"cell": CELLS, "pooling": POOLINGS, "truncation": TRUNCATIONS}
+    for field in dataclasses.fields(TrainConfig):
+        default = getattr(_DEFAULTS, field.name)
+        flag = "--" + field.name.replace("_", "-")
+        if isinstance(default, bool):
+            group.add_argument(flag, dest=field.name, default=None,
+                               action=argparse.BooleanOptionalAction,
+                               help=f"(default: {'on' if default else 'off'})")
+        else:
+            group.add_argument(flag, dest=field.name, type=type(default), default=None,
+                               choices=choices.get(field.name), metavar=None if
+                               field.name in choices else field.name.upper(),
+                               help=f"(default: {default})")
+    group.add_argument("--hidden", dest="hidden_size", type=int, default=None,
+                       help="alias of --hidden-size")
+    group.add_argument("--config", type=Path, help="a JSON file of settings (flags win)")
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    values: dict = {}
+    if getattr(args, "config", None):
+        try:
+            values.update(json.loads(Path(args.config).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ReviewDataError(f"Cannot read the settings ({error}).",
+                                  path=str(args.config)) from None
+    for field in dataclasses.fields(TrainConfig):
+        value = getattr(args, field.name, None)
+        if value is not None:
+            values[field.name] = value
+    return TrainConfig.from_dict(values)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    train = subparsers.add_parser(
+        "train", help="train a model on a labelled review file",
+        description="Train a recurrent sentiment model on a labelled review file or folder.")
+    train.add_argument("file", help="CSV, TSV, JSON, JSONL, Parquet, or a folder of .txt files")
+    add_column_options(train)
+    train.add_argument("--scheme", default="auto",
+                       choices=["auto", "categorical", "binary", "three", "five"],
+                       help="how labels become classes; ratings default to binary")
+    train.add_argument("--cuts", help="rating cut points, e.g. '2,4' (binary/three) or "
+                                      "'1,2,3,4' (five)")
+    train.add_argument("--max-rows", type=int, help="read only the first N reviews")
+    add_config_options(train)
+    train.add_argument("--out", type=Path, required=True,
+                       help="folder (or .ramodel file) to write the model to")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = subparsers.add_parser("evaluate", help="score a saved model on a labelled file")
+    evaluate.add_argument("model", help="model folder or .ramodel file")
+    evaluate.add_argument("file", help="labelled review file")
+    add_column_options(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    predict = subparsers.add_parser("predict", help="classify one or more texts")
+    predict.add_argument("model", help="model folder or .ramodel file")
+    predict.add_argument("text", nargs="+", help="review text(s) to classify")
+    predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.set_defaults(handler=cmd_predict)
+
+
+def parse_cuts(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ReviewDataError(f"Cut points must be numbers separated by commas, not '{text}'.") \
+            from None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    table = read_reviews(args.file, text_column=args.text_col, label_column=args.label_col,
+                         split_column=args.split_col, max_rows=args.max_rows)
+    if table.labels is None:
+        raise ReviewDataError("No label column found; name one with --label-col.",
+                              path=str(args.file))
+    scheme = make_scheme(args.scheme, table.labels, parse_cuts(args.cuts))
+    print(f"Read {len(table):,} reviews from {args.file} (text: '{table.text_column}', "
+          f"label: '{table.label_column}'; {len(table.skipped)} rows skipped)")
+    print(f"Classes: {scheme.describe()}")
+    bar = ProgressBar()
+    control = TrainControl()
+
+    def on_batch(event: BatchProgress) -> None:
+        bar.update(event.fraction, f"epoch {event.epoch}/{event.epochs} batch {event.batch}/"
+                   f"{event.batches} loss {event.loss:.3f} {event.tokens_per_second:,.0f} tok/s "
+                   f"ETA {format_duration(event.eta)}")
+
+    def on_epoch(event: EpochSummary) -> None:
+        bar.update(event.epoch / config.epochs, force=True)
+        bar.close()
+        print(f"epoch {event.epoch}: train loss {event.train_loss:.4f} acc "
+              f"{event.train_accuracy:.4f} | val loss {event.val_loss:.4f} acc "
+              f"{event.val_accuracy:.4f} F1 {event.val_macro_f1:.4f} | {event.seconds:.1f}s"
+              f"{'  *best' if event.is_best else ''}")
+
+    previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())
+    try:
+        outcome = run_training(table, config, scheme,
+                               TrainCallbacks(on_batch, on_epoch, lambda m: print(m)), control)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    bundle = outcome.bundle
+    target = bundle.save(args.out)
+    write_reports(bundle, target.parent if target.name == DEFAULT_NAME else target.parent)
+    result = outcome.result
+    print(f"Stopped: {result.stop_reason} (best epoch {result.best_epoch}) after "
+          f"{format_duration(result.seconds)}, {result.tokens_per_second:,.0f} tokens/s")
+    if result.message:
+        print(result.message)
+    if "test" in bundle.metrics:
+        print(f"\nTest ({bundle.info['test_source']}):")
+        print(format_metrics(bundle.metrics["test"]))
+    print(f"\nSaved model to {target}")
+    return 0
+
+
+def write_reports(bundle: ModelBundle, folder: Path) -> None:
+    """Human-readable copies beside the model: metrics.json and history.csv."""
+    (folder / "metrics.json").write_text(json.dumps(bundle.metrics, indent=2), encoding="utf-8")
+    if bundle.history:
+        with open(folder / "history.csv", "w", newline="", encoding="utf-8") as stream:
+            writer = csv.DictWriter(stream, fieldnames=list(bundle.history[0]))
+            writer.writeheader()
+            writer.writerows(bundle.history)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    bundle = ModelBundle.load(args.model)
+    table = read_reviews(args.file, text_column=args.text_col, label_column=args.label_col,
+                         split_column=args.split_col)
+    metrics = evaluate_bundle(bundle, table)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        print(format_metrics(metrics))
+        if metrics.get("left_out"):
+            print(f"\n{metrics['left_out']} reviews had labels outside the model's classes.")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    bundle = ModelBundle.load(args.model)
+    predictions = Predictor(bundle).predict(args.text)
+    if args.json:
+        print(json.dumps([{"text": t, "label": p.label, "probabilities": p.probabilities}
+                          for t, p in zip(args.text, predictions)], indent=2))
+        return 0
+    for text, prediction in zip(args.text, predictions):
+        probabilities = "  ".join(f"{name} {value:.3f}" for name, value in
+                                  prediction.probabilities.items())
+        short = text if len(text) <= 70 else text[:67] + "..."
+        print(f"{prediction.label:<12} {probabilities}   {short}")
+    return 0

@@ -1,0 +1,1 @@
+"""Review Analyzer's face: windows, panels, widgets, and the workers that run core in threads."""

@@ -1,0 +1,20 @@
+"""Review Analyzer entry point: no arguments opens the window, a subcommand runs the CLI."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("gui", "--gui"):
+        from gui.app import run_app
+
+        return run_app(args[1:] if args else [])
+    from core.cli import run_cli
+
+    return run_cli(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
