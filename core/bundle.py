@@ -84,7 +84,7 @@ class ModelBundle:
         try:
             with safe_open(str(source), framework="pt", device="cpu") as handle:
                 metadata = handle.metadata() or {}
-                tensors = {key: handle.get_tensor(key) for key in handle}
+                tensors = {key: handle.get_tensor(key) for key in handle.keys()}
         except (SafetensorError, OSError, ValueError, RuntimeError) as error:
             raise BundleError(f"This is not a Review Analyzer model file ({error}).",
                               path=str(source)) from None
