@@ -1,0 +1,189 @@
+"""Start the desktop app: one QApplication, its look, logging to a file, and a safety net.
+
+An uncaught exception in a slot would otherwise print to a console nobody sees (or abort the
+process): the excepthook here logs the traceback to the log file and shows a dialog, and the
+window keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import traceback
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QStandardPaths, Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
+
+import resources
+from gui.settings import APPLICATION, ORGANIZATION
+
+log = logging.getLogger("review_analyzer")
+
+LOG_NAME = "review-analyzer.log"
+THEME_ENV = "REVIEW_ANALYZER_THEME"  # "light" or "dark" overrides the system scheme
+
+
+def log_folder() -> Path:
+    """``<AppDataLocation>/logs``; needs the application name set first."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base or Path.home() / ".review-analyzer") / "logs"
+
+
+def setup_logging(folder: Path | None = None, level: int = logging.INFO) -> Path:
+    """Log to a rotating file (kept small) and to stderr; returns the log file path."""
+    folder = folder or log_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOG_NAME
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_review_analyzer", False):
+            root.removeHandler(handler)
+            handler.close()
+    file_handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3,
+                                       encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"))
+    file_handler._review_analyzer = True  # type: ignore[attr-defined]
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    console._review_analyzer = True  # type: ignore[attr-defined]
+    root.addHandler(file_handler)
+    root.addHandler(console)
+    root.setLevel(level)
+    return path
+
+
+class ExceptionHook:
+    """``sys.excepthook`` replacement: log the traceback, tell the user, keep running.
+
+    ``show`` is the dialog call, replaceable in tests. Exceptions raised in other threads
+    are logged there and the dialog is shown from the GUI thread.
+    """
+
+    def __init__(self, log_path: Path | None = None) -> None:
+        self.log_path = log_path
+        self.show = self._show_dialog
+        self._showing = False
+
+    def __call__(self, kind: type[BaseException], error: BaseException,
+                 trace: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, trace)
+            return
+        details = "".join(traceback.format_exception(kind, error, trace))
+        log.error("uncaught exception:\n%s", details)
+        message = f"{kind.__name__}: {error}"
+        app = QApplication.instance()
+        if app is None:
+            return
+        if threading.current_thread() is threading.main_thread():
+            self.show(message, details)
+        else:
+            QTimer.singleShot(0, app, lambda: self.show(message, details))
+
+    def thread_hook(self, args: threading.ExceptHookArgs) -> None:
+        self(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
+
+    def _show_dialog(self, message: str, details: str) -> None:
+        if self._showing:  # one dialog at a time; the rest are in the log
+            return
+        self._showing = True
+        try:
+            box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong",
+                              "An unexpected error happened. The window keeps working; "
+                              "you may want to save your model.",
+                              QMessageBox.StandardButton.Ok, QApplication.activeWindow())
+            where = f"\n\nDetails were written to {self.log_path}" if self.log_path else ""
+            box.setInformativeText(message + where)
+            box.setDetailedText(details)
+            box.exec()
+        finally:
+            self._showing = False
+
+
+def dark_palette() -> QPalette:
+    """A dark Fusion palette, for platforms that report a dark scheme but give no palette."""
+    palette = QPalette()
+    base, window, text = QColor(30, 32, 34), QColor(45, 47, 50), QColor(230, 230, 230)
+    disabled = QColor(130, 130, 130)
+    roles = {
+        QPalette.ColorRole.Window: window, QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base, QPalette.ColorRole.AlternateBase: QColor(40, 42, 45),
+        QPalette.ColorRole.ToolTipBase: QColor(60, 62, 66),
+        QPalette.ColorRole.ToolTipText: text, QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: window, QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.BrightText: QColor(255, 90, 90),
+        QPalette.ColorRole.Link: QColor(90, 190, 205),
+        QPalette.ColorRole.Highlight: QColor(resources.ACCENT_COLOR),
+        QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.PlaceholderText: disabled,
+        QPalette.ColorRole.Light: QColor(70, 72, 76),
+        QPalette.ColorRole.Midlight: QColor(58, 60, 64),
+        QPalette.ColorRole.Mid: QColor(90, 92, 96), QPalette.ColorRole.Dark: QColor(20, 20, 22),
+        QPalette.ColorRole.Shadow: QColor(0, 0, 0),
+    }
+    for role, color in roles.items():
+        palette.setColor(role, color)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
+                 QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return palette
+
+
+def wants_dark(app: QApplication) -> bool:
+    """Dark when asked for in the environment, else when the system scheme is dark."""
+    forced = os.environ.get(THEME_ENV, "").strip().lower()
+    if forced in ("dark", "light"):
+        return forced == "dark"
+    return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_theme(app: QApplication) -> None:
+    """Fusion with the system's light or dark palette, plus the app stylesheet."""
+    style = QStyleFactory.create("Fusion")
+    if style is not None:
+        app.setStyle(style)
+    if wants_dark(app):
+        app.setPalette(dark_palette())
+    else:
+        app.setPalette(app.style().standardPalette())
+    app.setStyleSheet(resources.load_stylesheet())
+
+
+def configure_application(app: QApplication) -> None:
+    app.setApplicationName(APPLICATION)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationDisplayName("Review Analyzer")
+    app.setWindowIcon(QIcon(str(resources.icon_path("app"))))
+    apply_theme(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app))
+
+
+def run_app(argv: list[str]) -> int:
+    """Open the main window; a path on the command line is opened as reviews or a model."""
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    configure_application(app)
+    log_path = setup_logging()
+    hook = ExceptionHook(log_path)
+    sys.excepthook = hook
+    threading.excepthook = hook.thread_hook
+    log.info("Review Analyzer starting (log: %s)", log_path)
+
+    from gui.main_window import MainWindow  # after the app exists: panels import pyqtgraph
+
+    window = MainWindow()
+    window.log_path = log_path
+    window.show()
+    paths = [a for a in argv if not a.startswith("-")]
+    if paths:
+        QTimer.singleShot(0, window, lambda: window.open_any(paths[0]))
+    code = app.exec()
+    log.info("Review Analyzer closed (exit code %d)", code)
+    return code

@@ -1,0 +1,53 @@
+"""Every modal dialog the window opens goes through one of these small functions.
+
+Why: tests replace them (``monkeypatch.setattr(dialogs, "choose_open_file", ...)``) so the
+same code path as a real click runs without a modal loop that would block the test.
+Callers use ``from gui import dialogs`` and call ``dialogs.show_error(...)``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+log = logging.getLogger(__name__)
+
+
+def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
+    """The engine's message, as is; a traceback (if any) goes to the log, not the dialog."""
+    if details:
+        log.error("%s: %s\n%s", title, message, details)
+    else:
+        log.warning("%s: %s", title, message)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
+                      parent)
+    if details:
+        box.setInformativeText("Technical details were written to the log file.")
+    box.exec()
+
+
+def show_info(parent: QWidget | None, title: str, message: str) -> None:
+    QMessageBox.information(parent, title, message)
+
+
+def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
+    answer = QMessageBox.question(parent, title, question,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def choose_open_file(parent: QWidget | None, title: str, folder: str, filters: str) -> str:
+    """A path, or "" when the user cancels."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, filters)
+    return path
+
+
+def choose_folder(parent: QWidget | None, title: str, folder: str) -> str:
+    return QFileDialog.getExistingDirectory(parent, title, folder)
+
+
+def choose_save_file(parent: QWidget | None, title: str, start: str, filters: str) -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, title, start, filters)
+    return path

@@ -1,0 +1,532 @@
+"""The main window: menus, tabs, the status bar, and the wiring between panels.
+
+Panels never talk to each other; they emit signals and take data through small methods,
+and this window connects them. Panels written for later issues (Results, Explain, Compare,
+Batch) are imported if present and shown as a placeholder otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QThread
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+import resources
+from core.bundle import SUFFIX, ModelBundle
+from core.errors import ReviewDataError
+from core.labels import LabelScheme
+from core.pipeline import APP_VERSION, TrainingOutcome
+from core.readers import FILE_DIALOG_FILTER
+from core.table import ReviewTable
+from gui import dialogs
+from gui.panels.data import DataPanel
+from gui.panels.train import TrainPanel
+from gui.settings import AppSettings
+
+log = logging.getLogger(__name__)
+
+MODEL_FILTER = f"Review Analyzer model (*{SUFFIX})"
+TAB_NAMES = ("Data", "Train", "Results", "Explain", "Compare", "Batch")
+TAB_ICONS = {"Data": "open", "Train": "train", "Results": "model", "Explain": "explain",
+             "Compare": "compare", "Batch": "batch"}
+
+
+def optional_panel(module: str, class_name: str) -> type[QWidget] | None:
+    """The panel class if its module imports (panels for later issues may not exist yet)."""
+    try:
+        return getattr(importlib.import_module(f"gui.panels.{module}"), class_name)
+    except ImportError:
+        log.info("panel gui.panels.%s not available yet", module)
+    except Exception:  # noqa: BLE001 - a broken optional panel must not stop the window
+        log.exception("panel gui.panels.%s failed to import", module)
+    return None
+
+
+class Placeholder(QLabel):
+    """Shown in a tab whose panel is not written yet."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(f"{name}: coming soon", parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setEnabled(False)
+
+
+def describe_bundle(bundle: ModelBundle, source: str = "") -> str:
+    """One line about a model: architecture, size, classes, test score, origin."""
+    config = bundle.config
+    cell = ("Bi" if config.bidirectional else "") + config.cell.upper()
+    parts = [f"{cell}, {config.layers} layer{'s' if config.layers > 1 else ''}, "
+             f"embedding {config.embedding_dim}, hidden {config.hidden_size}, "
+             f"{config.pooling} pooling"]
+    count = bundle.info.get("parameters")
+    if isinstance(count, int):
+        parts.append(f"{count:,} parameters")
+    parts.append("classes: " + ", ".join(bundle.classes))
+    for split in ("test", "validation"):
+        metrics = bundle.metrics.get(split)
+        if isinstance(metrics, dict) and isinstance(metrics.get("accuracy"), (int, float)):
+            parts.append(f"{split} accuracy {metrics['accuracy']:.1%}")
+            break
+    origin = bundle.info.get("source")
+    if origin:
+        parts.append(f"trained on {Path(str(origin)).name}")
+    if source:
+        parts.append(f"from {Path(source).name}")
+    return " · ".join(parts)
+
+
+class MainWindow(QMainWindow):
+    """Review Analyzer's window; ``settings`` is injectable so tests use a temporary store."""
+
+    def __init__(self, settings: AppSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or AppSettings()
+        self.bundle: ModelBundle | None = None
+        self.bundle_path = ""
+        self.table: ReviewTable | None = None
+        self.scheme: LabelScheme | None = None
+        self.log_path: Path | None = None
+        self._closing = False
+        self.setWindowTitle("Review Analyzer")
+        self.setWindowIcon(QIcon(str(resources.icon_path("app"))))
+        self.setAcceptDrops(True)
+        self._build_panels()
+        self._build_menus()
+        self._wire()
+        self._restore()
+        self._update_actions()
+        self.statusBar().showMessage("Open a review file to begin (File > Open reviews, or "
+                                     "drop a file here).")
+
+    # -- building ----------------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.data_panel = DataPanel()
+        self.train_panel = TrainPanel()
+        self.panels: dict[str, QWidget] = {"Data": self.data_panel, "Train": self.train_panel}
+        for name, module in (("Results", "results"), ("Explain", "explain"),
+                             ("Compare", "compare"), ("Batch", "batch")):
+            cls = optional_panel(module, f"{name}Panel")
+            panel: QWidget | None = None
+            if cls is not None:
+                try:
+                    panel = cls()
+                except Exception:  # noqa: BLE001 - see optional_panel
+                    log.exception("could not build the %s panel", name)
+            self.panels[name] = panel if panel is not None else Placeholder(name)
+        for name in TAB_NAMES:
+            self.tabs.addTab(self.panels[name], QIcon(str(resources.icon_path(TAB_ICONS[name]))),
+                             name)
+        self.tabs.setIconSize(QSize(18, 18))
+
+        self.model_banner = QLabel()
+        self.model_banner.setObjectName("modelBanner")
+        self.model_banner.setWordWrap(True)
+        self.model_banner.setContentsMargins(8, 4, 8, 4)
+        self.model_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model_banner.hide()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.model_banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.model_status = QLabel("No model")
+        self.statusBar().addPermanentWidget(self.model_status)
+
+    def panel(self, name: str) -> QWidget | None:
+        """A real panel by tab name, or None while that tab shows a placeholder."""
+        widget = self.panels.get(name)
+        return None if isinstance(widget, Placeholder) else widget
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.open_action = _action(self, "&Open reviews…", "Ctrl+O", self.choose_reviews, "open")
+        self.open_folder_action = _action(self, "Open &folder of reviews…", "Ctrl+Shift+O",
+                                          self.choose_folder)
+        self.sample_action = _action(self, "Open &sample reviews", None,
+                                     self.data_panel.open_sample)
+        self.recent_menu = QMenu("&Recent files", self)
+        self.load_action = _action(self, "&Load model…", "Ctrl+L", self.choose_model, "model")
+        self.save_action = _action(self, "&Save model…", "Ctrl+S", self.save_model, "save")
+        self.quit_action = _action(self, "&Quit", "Ctrl+Q", self.close)
+        file_menu.addActions([self.open_action, self.open_folder_action, self.sample_action])
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([self.load_action, self.save_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        train_menu = menu.addMenu("&Training")
+        train_menu.addActions(self.train_panel.run_actions())
+
+        view_menu = menu.addMenu("&View")
+        self.tab_actions: list[QAction] = []
+        for index, name in enumerate(TAB_NAMES):
+            action = _action(self, f"{name} tab", f"Ctrl+{index + 1}",
+                             lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+            view_menu.addAction(action)
+            self.tab_actions.append(action)
+
+        help_menu = menu.addMenu("&Help")
+        self.shortcuts_action = _action(self, "&Keyboard shortcuts", "F1", self.show_shortcuts)
+        self.about_action = _action(self, "&About Review Analyzer", None, self.show_about)
+        help_menu.addActions([self.shortcuts_action, self.about_action])
+        self._rebuild_recent_menu()
+
+    def _wire(self) -> None:
+        data, train = self.data_panel, self.train_panel
+        data.table_ready.connect(self._on_table_ready)
+        data.table_cleared.connect(self._on_table_cleared)
+        data.file_opened.connect(self._on_file_opened)
+        data.columns_changed.connect(self._on_columns_changed)
+        data.explain_requested.connect(self.explain_text)
+        train.training_started.connect(self._on_training_started)
+        train.training_finished.connect(self._on_training_finished)
+        train.training_started.connect(lambda _config: self._update_actions())
+        for panel in self.panels.values():
+            signal = getattr(panel, "status_message", None)
+            if signal is not None:
+                signal.connect(self.show_status)
+        results = self.panel("Results")
+        if results is not None and hasattr(results, "review_activated"):
+            results.review_activated.connect(self.explain_text)
+
+    def _restore(self) -> None:
+        settings = self.settings
+        geometry = settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(self._default_size())
+        state = settings.window_state()
+        if state is not None:
+            self.restoreState(state)
+        self.data_panel.last_folder = settings.last_folder
+        config = settings.last_config()
+        if config is not None:
+            self.train_panel.set_config(config)
+        self.tabs.setCurrentIndex(min(max(settings.current_tab(), 0), 1))
+
+    def _default_size(self) -> QSize:
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return QSize(1280, 800)
+        available = screen.availableGeometry().size()
+        return QSize(min(1280, available.width()), min(800, available.height()))
+
+    # -- opening -----------------------------------------------------------------------------
+    def choose_reviews(self) -> None:
+        path = dialogs.choose_open_file(self, "Open reviews", self.settings.last_folder,
+                                        FILE_DIALOG_FILTER)
+        if path:
+            self.open_reviews(path)
+
+    def choose_folder(self) -> None:
+        path = dialogs.choose_folder(self, "Open a folder of reviews", self.settings.last_folder)
+        if path:
+            self.open_reviews(path)
+
+    def open_reviews(self, path: str) -> None:
+        """Open a review file or folder in the Data tab (menus, recent files, drops)."""
+        self.tabs.setCurrentWidget(self.data_panel)
+        self.data_panel.open_path(path, self.settings.column_choices(str(path)))
+
+    def open_any(self, path: str) -> None:
+        """A model file loads as a model; anything else opens as reviews."""
+        target = Path(path)
+        if target.suffix.lower() == SUFFIX or (target.is_dir()
+                                                and (target / f"model{SUFFIX}").is_file()):
+            self.load_model(path)
+        else:
+            self.open_reviews(path)
+
+    def _on_file_opened(self, path: str) -> None:
+        self.settings.add_recent_file(path)
+        self.settings.last_folder = self.data_panel.last_folder
+        self._rebuild_recent_menu()
+        self.setWindowTitle(f"{Path(path).name} — Review Analyzer")
+
+    def _on_columns_changed(self, path: str, text: Any, label: Any, split: Any) -> None:
+        self.settings.set_column_choices(path, text, label or None, split or None)
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for index, path in enumerate(files, 1):
+            action = self.recent_menu.addAction(f"&{index}  {Path(path).name}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self._open_recent(p))
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear recent files", self._clear_recent)
+        self.recent_menu.setEnabled(bool(files))
+
+    def _open_recent(self, path: str) -> None:
+        if not Path(path).exists():
+            self.settings.remove_recent_file(path)
+            self._rebuild_recent_menu()
+            dialogs.show_error(self, "File not found",
+                               f"{path} no longer exists; it was removed from the recent files.")
+            return
+        self.open_any(path)
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent_files()
+        self._rebuild_recent_menu()
+
+    # -- data and training ---------------------------------------------------------------------
+    def _on_table_ready(self, table: ReviewTable, scheme: LabelScheme) -> None:
+        self.table, self.scheme = table, scheme
+        self.train_panel.set_data(table, scheme)
+        self._update_actions()
+
+    def _on_table_cleared(self) -> None:
+        self.table = self.scheme = None
+        self.train_panel.set_data(None, None)
+        self._update_actions()
+
+    def _on_training_started(self, config: Any) -> None:
+        self.settings.set_last_config(config)
+
+    def _on_training_finished(self, outcome: TrainingOutcome) -> None:
+        assert self.thread() is QThread.currentThread()
+        if self._closing:
+            return
+        self.set_bundle(outcome.bundle, "")
+        results = self.panel("Results")
+        if results is not None and hasattr(results, "show_outcome"):
+            data = outcome.data
+            texts = [data.table.texts[int(i)] for i in data.test.rows]
+            try:
+                results.show_outcome(outcome.bundle, texts, data.test.labels.tolist(),
+                                     outcome.test_predictions.tolist(),
+                                     outcome.test_probabilities)
+            except Exception:  # noqa: BLE001 - the panel is being written in parallel
+                log.exception("the Results panel could not show the outcome")
+        self._update_actions()
+
+    # -- models --------------------------------------------------------------------------------
+    def set_bundle(self, bundle: ModelBundle, path: str = "") -> None:
+        """Make ``bundle`` the current model: summary shown, Save/Explain/Batch enabled."""
+        self.bundle, self.bundle_path = bundle, path
+        summary = describe_bundle(bundle, path)
+        self.model_banner.setText(f"<b>Model:</b> {summary}")
+        self.model_banner.show()
+        self.model_status.setText(f"Model: {'Bi' if bundle.config.bidirectional else ''}"
+                                  f"{bundle.config.cell.upper()} · {len(bundle.classes)} classes")
+        for name in ("Explain", "Batch", "Compare", "Results"):
+            panel = self.panel(name)
+            if panel is not None and hasattr(panel, "set_bundle"):
+                try:
+                    panel.set_bundle(bundle)
+                except Exception:  # noqa: BLE001 - being written in parallel
+                    log.exception("the %s panel could not take the model", name)
+        self._update_actions()
+
+    def choose_model(self) -> None:
+        path = dialogs.choose_open_file(self, "Load model", self.settings.last_folder,
+                                        f"{MODEL_FILTER};;All files (*)")
+        if path:
+            self.load_model(path)
+
+    def load_model(self, path: str) -> ModelBundle | None:
+        try:
+            bundle = ModelBundle.load(path)
+        except ReviewDataError as error:
+            dialogs.show_error(self, "Cannot load the model", str(error))
+            return None
+        self.settings.last_folder = str(Path(path).parent)
+        self.settings.add_recent_file(str(path))
+        self._rebuild_recent_menu()
+        self.set_bundle(bundle, str(path))
+        if bundle.history and hasattr(self.train_panel.curves, "load_history"):
+            self.train_panel.curves.load_history(bundle.history)
+        results = self.panel("Results")
+        if results is not None and hasattr(results, "show_bundle"):
+            results.show_bundle(bundle)
+        self.show_status(f"Loaded model {path}")
+        return bundle
+
+    def save_model(self) -> Path | None:
+        if self.bundle is None:
+            return None
+        start = self.bundle_path or str(Path(self.settings.last_folder or Path.home())
+                                        / self._suggested_model_name())
+        path = dialogs.choose_save_file(self, "Save model", start, MODEL_FILTER)
+        if not path:
+            return None
+        if not path.lower().endswith(SUFFIX):
+            path += SUFFIX
+        try:
+            target = self.bundle.save(path)
+        except ReviewDataError as error:
+            dialogs.show_error(self, "Cannot save the model", str(error))
+            return None
+        except OSError as error:
+            dialogs.show_error(self, "Cannot save the model",
+                               f"{path}: {error.strerror or error}. Choose another folder.")
+            return None
+        self.bundle_path = str(target)
+        self.settings.last_folder = str(target.parent)
+        self.show_status(f"Saved the model to {target}")
+        return target
+
+    def _suggested_model_name(self) -> str:
+        assert self.bundle is not None
+        source = Path(str(self.bundle.info.get("source") or "reviews")).stem.split(".")[0]
+        return f"{source}-{self.bundle.config.cell}{SUFFIX}"
+
+    # -- explain -----------------------------------------------------------------------------
+    def explain_text(self, text: str) -> None:
+        """Send a review to the Explain tab (from Data or Results)."""
+        panel = self.panel("Explain")
+        if panel is None:
+            self.show_status("The Explain panel is not available yet.")
+            return
+        if self.bundle is None:
+            self.show_status("Train or load a model first, then explain reviews.")
+            return
+        for name in ("explain_text", "set_text", "explain"):
+            method = getattr(panel, name, None)
+            if callable(method):
+                method(text)
+                break
+        self.tabs.setCurrentWidget(panel)
+
+    # -- state -----------------------------------------------------------------------------
+    def _update_actions(self) -> None:
+        has_model = self.bundle is not None
+        self.save_action.setEnabled(has_model)
+        for name in ("Explain", "Batch"):
+            index = TAB_NAMES.index(name)
+            self.tabs.setTabEnabled(index, has_model or self.panel(name) is None)
+
+    def show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
+
+    def shortcuts_text(self) -> str:
+        """Every menu action with a shortcut, as an HTML table (Help > Keyboard shortcuts)."""
+        rows = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            if menu is None:
+                continue
+            for action in menu.actions():
+                keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                if keys:
+                    name = action.text().replace("&", "").rstrip("…")
+                    rows.append(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>")
+        return "<table cellspacing='0' cellpadding='4'>" + "".join(rows) + "</table>"
+
+    def show_shortcuts(self) -> QDialog:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        browser = QTextBrowser()
+        browser.setHtml(self.shortcuts_text())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(browser)
+        layout.addWidget(buttons)
+        dialog.resize(420, 460)
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setWindowTitle("About Review Analyzer")
+        box.setIconPixmap(QIcon(str(resources.icon_path("app"))).pixmap(64, 64))
+        box.setText(f"<b>Review Analyzer</b> {APP_VERSION}")
+        box.setInformativeText(
+            "Train recurrent sentiment models (RNN, LSTM, GRU) on customer reviews, watch them "
+            "learn, and see which words drive each prediction.<br><br>"
+            f"Log file: {self.log_path or 'not set'}")
+        box.open()
+        return box
+
+    # -- drag and drop -----------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if _dropped_path(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = _dropped_path(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            self.open_any(path)
+
+    # -- closing ----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.train_panel.running and not dialogs.ask_yes_no(
+                self, "Training is running", "Stop training and quit?"):
+            event.ignore()
+            return
+        self._closing = True
+        stopped = self.train_panel.stop_and_wait()
+        self.data_panel.stop_and_wait()
+        for name in ("Explain", "Compare", "Batch"):
+            panel = self.panel(name)
+            stop = getattr(panel, "stop_and_wait", None)
+            if callable(stop):
+                try:
+                    stop()
+                except Exception:  # noqa: BLE001 - quitting must not fail
+                    log.exception("the %s panel did not stop cleanly", name)
+        if not stopped:
+            log.error("the training thread did not stop in time")
+        self.settings.set_window(self.saveGeometry(), self.saveState())
+        self.settings.set_current_tab(self.tabs.currentIndex())
+        self.settings.last_folder = self.data_panel.last_folder or self.settings.last_folder
+        self.settings.set_last_config(self.train_panel.config())
+        self.settings.sync()
+        event.accept()
+
+
+def _dropped_path(mime: Any) -> str:
+    if mime is None or not mime.hasUrls():
+        return ""
+    for url in mime.urls():
+        if url.isLocalFile() and Path(url.toLocalFile()).exists():
+            return url.toLocalFile()
+    return ""
+
+
+def _action(parent: QWidget, text: str, shortcut: str | None, slot: Any,
+            icon: str | None = None) -> QAction:
+    action = QAction(text, parent)
+    if shortcut:
+        action.setShortcut(QKeySequence(shortcut))
+    if icon:
+        action.setIcon(QIcon(str(resources.icon_path(icon))))
+    action.triggered.connect(slot)
+    return action

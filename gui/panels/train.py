@@ -1,0 +1,601 @@
+"""The Train tab: a form bound to TrainConfig, the run controls, progress, and live curves.
+
+Training runs in a QThread through ``gui.workers.start_job``; the trainer's plain callbacks
+become throttled progress lists here, so the form, the progress bar and the curves update a
+few times a second whatever the batch rate.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.cli.progress import format_duration
+from core.config import PRESETS, TrainConfig, preset
+from core.errors import ReviewDataError
+from core.labels import LabelScheme
+from core.model import RecurrentClassifier
+from core.pipeline import TrainingOutcome, run_training
+from core.table import ReviewTable
+from core.trainer import BatchProgress, EpochSummary, TrainCallbacks
+from gui import dialogs
+from gui.workers import JobContext, JobHandle, start_job
+
+try:
+    from gui.panels.curves import CurvesPanel
+except ImportError:  # being written in parallel; the lead wires the real one
+    CurvesPanel = None  # type: ignore[assignment,misc]
+
+log = logging.getLogger(__name__)
+
+CUSTOM = "Custom"
+
+TOOLTIPS: dict[str, str] = {
+    "preset": "Ready-made settings: Fast trains in a fraction of the time, Accurate takes "
+              "longest and usually scores best.",
+    "cell": "The recurrent unit: GRU and LSTM remember long-range context, a plain RNN is "
+            "fastest but forgets quickly.",
+    "layers": "How many recurrent layers are stacked; more can learn subtler patterns but "
+              "train slower.",
+    "bidirectional": "Also read each review from the end backwards, so every word sees its "
+                     "right-hand context.",
+    "embedding_dim": "Length of the vector that represents each word.",
+    "hidden_size": "Size of the recurrent memory per direction; larger holds more but trains "
+                   "slower.",
+    "pooling": "How the word outputs become one review vector: last step, mean, max, or "
+               "learned attention weights.",
+    "dropout": "Share of values randomly zeroed while training, to reduce overfitting.",
+    "epochs": "Maximum number of passes over the training reviews.",
+    "batch_size": "Reviews per training step; larger is faster per review, smaller often "
+                  "generalises better.",
+    "learning_rate": "Step size of the optimiser (Adam); too high diverges, too low learns "
+                     "slowly.",
+    "max_length": "Reviews longer than this many tokens are cut (keeping the beginning and "
+                  "the end).",
+    "vocab_size": "The most frequent words kept; rarer words become 'unknown'.",
+    "validation_share": "Share of the training reviews held back to pick the best epoch.",
+    "seed": "Random seed: the same seed and settings give the same model.",
+    "early_stopping": "Stop when validation accuracy has not improved for 'patience' epochs.",
+    "patience": "Epochs without improvement before early stopping ends the run.",
+}
+
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "attention": "Attention"}
+
+
+class _NullCurves(QLabel):
+    """Stands in for the curves panel until it exists; accepts the same calls."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Training curves: coming soon", parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setEnabled(False)
+
+    def reset(self) -> None: ...
+    def add_batches(self, batches: list[BatchProgress]) -> None: ...
+    def add_epoch(self, summary: EpochSummary) -> None: ...
+    def set_best_epoch(self, epoch: int) -> None: ...
+
+
+def count_parameters(config: TrainConfig, num_classes: int) -> int:
+    """Parameters of the model the config would build, without allocating its weights."""
+    with torch.device("meta"):
+        model = RecurrentClassifier.from_config(config, config.vocab_size, num_classes)
+    return model.parameter_count()
+
+
+def format_count(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.2f} M"
+    if count >= 10_000:
+        return f"{count / 1_000:.0f} k"
+    return f"{count:,}"
+
+
+class TrainPanel(QWidget):
+    """Edit a TrainConfig, run it on the table from the Data tab, and watch it train."""
+
+    training_finished = Signal(object)  # TrainingOutcome
+    training_started = Signal(object)  # TrainConfig
+    status_message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._table: ReviewTable | None = None
+        self._scheme: LabelScheme | None = None
+        self._handle: JobHandle | None = None
+        self._base = TrainConfig()
+        self._loading = False
+        self.batches_seen = 0
+        self.epochs_seen: list[EpochSummary] = []
+        self.last_outcome: TrainingOutcome | None = None
+        self._count_timer = QTimer(self, singleShot=True, interval=120)
+        self._count_timer.timeout.connect(self._update_parameter_count)
+        self._build()
+        self.set_config(TrainConfig(), preset_name="Balanced")
+        self._update_controls()
+
+    # -- building -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItems([*PRESETS, CUSTOM])
+        self.preset_combo.setToolTip(TOOLTIPS["preset"])
+        self.preset_combo.activated.connect(self._on_preset)
+
+        self.cell = QComboBox()
+        for key, name in CELL_NAMES.items():
+            self.cell.addItem(name, key)
+        self.layers = _spin(1, 8)
+        self.bidirectional = QCheckBox("Read both directions")
+        self.embedding_dim = _spin(1, 2048, step=16)
+        self.hidden_size = _spin(1, 4096, step=16)
+        self.pooling = QComboBox()
+        for key, name in POOLING_NAMES.items():
+            self.pooling.addItem(name, key)
+        self.dropout = _double(0.0, 0.9, 0.05, 2)
+        self.parameter_label = QLabel()
+        self.parameter_label.setObjectName("parameterCount")
+
+        self.epochs = _spin(1, 500)
+        self.batch_size = _spin(1, 4096, step=16)
+        self.learning_rate = _double(0.00001, 1.0, 0.0005, 5)
+        self.max_length = _spin(1, 100_000, step=50, suffix=" tokens")
+        self.vocab_size = _spin(10, 2_000_000, step=5000, suffix=" words")
+        self.validation_share = _spin(1, 50, suffix=" %")
+        self.seed = _spin(0, 2**31 - 1)
+        self.early_stopping = QCheckBox("Stop when validation stops improving")
+        self.patience = _spin(1, 100, suffix=" epochs")
+
+        self._fields: dict[str, QWidget] = {
+            "cell": self.cell, "layers": self.layers, "bidirectional": self.bidirectional,
+            "embedding_dim": self.embedding_dim, "hidden_size": self.hidden_size,
+            "pooling": self.pooling, "dropout": self.dropout, "epochs": self.epochs,
+            "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+            "max_length": self.max_length, "vocab_size": self.vocab_size,
+            "validation_share": self.validation_share, "seed": self.seed,
+            "early_stopping": self.early_stopping, "patience": self.patience,
+        }
+        for name, widget in self._fields.items():
+            widget.setToolTip(TOOLTIPS[name])
+            widget.setObjectName(name)
+            signal = _changed_signal(widget)
+            signal.connect(self._on_field_changed)
+
+        model_box = QGroupBox("Model")
+        model_form = _form(model_box)
+        model_form.addRow("Cell:", self.cell)
+        model_form.addRow("Layers:", self.layers)
+        model_form.addRow("", self.bidirectional)
+        model_form.addRow("Embedding size:", self.embedding_dim)
+        model_form.addRow("Hidden size:", self.hidden_size)
+        model_form.addRow("Pooling:", self.pooling)
+        model_form.addRow("Dropout:", self.dropout)
+        model_form.addRow("Parameters:", self.parameter_label)
+
+        text_box = QGroupBox("Text")
+        text_form = _form(text_box)
+        text_form.addRow("Max length:", self.max_length)
+        text_form.addRow("Vocabulary:", self.vocab_size)
+
+        train_box = QGroupBox("Training")
+        train_form = _form(train_box)
+        train_form.addRow("Epochs:", self.epochs)
+        train_form.addRow("Batch size:", self.batch_size)
+        train_form.addRow("Learning rate:", self.learning_rate)
+        train_form.addRow("Validation:", self.validation_share)
+        train_form.addRow("Seed:", self.seed)
+        train_form.addRow("", self.early_stopping)
+        train_form.addRow("Patience:", self.patience)
+
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(QLabel("Preset:"))
+        preset_row.addWidget(self.preset_combo, 1)
+
+        self.form = QWidget()
+        form_layout = QVBoxLayout(self.form)
+        form_layout.setContentsMargins(0, 0, 6, 0)
+        form_layout.addLayout(preset_row)
+        form_layout.addWidget(model_box)
+        form_layout.addWidget(text_box)
+        form_layout.addWidget(train_box)
+        form_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.form.sizeHint().width() + 24)
+        scroll.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+
+        # run controls: actions carry the shortcuts so they work from any tab
+        self.train_action = QAction("Start training", self, shortcut=QKeySequence("Ctrl+T"))
+        self.pause_action = QAction("Pause training", self, shortcut=QKeySequence("Ctrl+P"))
+        self.resume_action = QAction("Resume training", self,
+                                     shortcut=QKeySequence("Ctrl+R"))
+        self.cancel_action = QAction("Cancel training", self,
+                                     shortcut=QKeySequence("Ctrl+Shift+X"))
+        self.train_action.triggered.connect(self.start_training)
+        self.pause_action.triggered.connect(self.pause)
+        self.resume_action.triggered.connect(self.resume)
+        self.cancel_action.triggered.connect(self.cancel)
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setProperty("primary", True)
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.cancel_button = QPushButton("Cancel")
+        for button, action in ((self.train_button, self.train_action),
+                               (self.pause_button, self.pause_action),
+                               (self.resume_button, self.resume_action),
+                               (self.cancel_button, self.cancel_action)):
+            button.clicked.connect(action.trigger)
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            button.setToolTip(f"{action.text()} ({keys})")
+            self.addAction(action)
+        self.cancel_button.setToolTip(self.cancel_button.toolTip()
+                                      + ": keeps the best model so far")
+        self.data_label = QLabel("Open reviews in the Data tab first.")
+        self.data_label.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.pause_button)
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.data_label, 1)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.progress_label = QLabel("Not started.")
+        self.progress_label.setObjectName("progressLabel")
+        self.progress_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.curves = CurvesPanel(self) if CurvesPanel is not None else _NullCurves(self)
+
+        right = QVBoxLayout()
+        right.addLayout(buttons)
+        right.addWidget(self.progress)
+        right.addWidget(self.progress_label)
+        right.addWidget(self.curves, 1)
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroll)
+        layout.addLayout(right, 1)
+
+    # -- the config ------------------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        """The config the form shows; knobs not on the form keep their loaded values."""
+        return self._base.replace(
+            cell=self.cell.currentData(), layers=self.layers.value(),
+            bidirectional=self.bidirectional.isChecked(),
+            embedding_dim=self.embedding_dim.value(), hidden_size=self.hidden_size.value(),
+            pooling=self.pooling.currentData(), dropout=round(self.dropout.value(), 4),
+            epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+            learning_rate=self.learning_rate.value(), max_length=self.max_length.value(),
+            vocab_size=self.vocab_size.value(),
+            validation_share=self.validation_share.value() / 100.0, seed=self.seed.value(),
+            early_stopping=self.early_stopping.isChecked(), patience=self.patience.value())
+
+    def set_config(self, config: TrainConfig, preset_name: str | None = None) -> None:
+        """Show ``config`` in the form (e.g. restored from settings or a loaded model)."""
+        self._loading = True
+        try:
+            self._base = config
+            self.cell.setCurrentIndex(self.cell.findData(config.cell))
+            self.layers.setValue(config.layers)
+            self.bidirectional.setChecked(config.bidirectional)
+            self.embedding_dim.setValue(config.embedding_dim)
+            self.hidden_size.setValue(config.hidden_size)
+            self.pooling.setCurrentIndex(self.pooling.findData(config.pooling))
+            self.dropout.setValue(config.dropout)
+            self.epochs.setValue(config.epochs)
+            self.batch_size.setValue(config.batch_size)
+            self.learning_rate.setValue(config.learning_rate)
+            self.max_length.setValue(config.max_length)
+            self.vocab_size.setValue(config.vocab_size)
+            self.validation_share.setValue(round(config.validation_share * 100))
+            self.seed.setValue(config.seed)
+            self.early_stopping.setChecked(config.early_stopping)
+            self.patience.setValue(config.patience)
+        finally:
+            self._loading = False
+        self.preset_combo.setCurrentText(preset_name or self._matching_preset())
+        self._update_controls()
+        self._count_timer.start()
+
+    def _matching_preset(self) -> str:
+        current = self.config()
+        for name in PRESETS:
+            if preset(name).replace(threads=current.threads, device=current.device) == current:
+                return name
+        return CUSTOM
+
+    def _on_preset(self, index: int) -> None:
+        name = self.preset_combo.itemText(index)
+        if name in PRESETS:
+            keep = self._base
+            self.set_config(preset(name).replace(threads=keep.threads, device=keep.device),
+                            preset_name=name)
+
+    def _on_field_changed(self, *_: Any) -> None:
+        if self._loading:
+            return
+        self.preset_combo.setCurrentText(self._matching_preset())
+        self.patience.setEnabled(self.early_stopping.isChecked() and not self.running)
+        self._count_timer.start()
+
+    def _update_parameter_count(self) -> None:
+        classes = self._scheme.num_classes if self._scheme is not None else 2
+        try:
+            count = count_parameters(self.config(), classes)
+        except (ValueError, RuntimeError) as error:  # a size the layers refuse
+            self.parameter_label.setText(f"cannot build: {error}")
+            return
+        self.parameter_label.setText(f"{format_count(count)}  ({count:,})")
+        self.parameter_label.setToolTip(
+            f"{count:,} weights with a vocabulary of {self.vocab_size.value():,} words and "
+            f"{classes} classes (a smaller vocabulary found in the data gives fewer).")
+
+    def parameter_count_text(self) -> str:
+        self._count_timer.stop()
+        self._update_parameter_count()
+        return self.parameter_label.text()
+
+    # -- the data --------------------------------------------------------------------------
+    def set_data(self, table: ReviewTable | None, scheme: LabelScheme | None) -> None:
+        """The reviews and label scheme a run will use (from the Data tab)."""
+        self._table, self._scheme = table, scheme
+        if table is None or scheme is None:
+            self.data_label.setText("Open reviews in the Data tab first.")
+        else:
+            name = table.path.rsplit("/", 1)[-1] if table.path else "reviews"
+            self.data_label.setText(f"{len(table):,} reviews from {name}; classes: "
+                                    f"{', '.join(scheme.classes)}")
+        self._update_controls()
+        self._count_timer.start()
+
+    # -- running ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._handle is not None and self._handle.running
+
+    @property
+    def handle(self) -> JobHandle | None:
+        return self._handle
+
+    def start_training(self) -> JobHandle | None:
+        """Start a run in a worker thread; returns its handle (None when it cannot start)."""
+        assert self.thread() is QThread.currentThread()
+        if self.running or self._table is None or self._scheme is None:
+            return None
+        try:
+            config = self.config().validate()
+        except ReviewDataError as error:
+            dialogs.show_error(self, "Cannot start training", str(error))
+            return None
+        table, scheme = self._table, self._scheme
+        self.curves.reset()
+        self.batches_seen = 0
+        self.epochs_seen = []
+        self.progress.setValue(0)
+        self.progress_label.setText("Preparing the reviews...")
+
+        def job(ctx: JobContext) -> TrainingOutcome:
+            callbacks = TrainCallbacks(on_batch=ctx.emit, on_epoch=ctx.emit_now,
+                                       on_status=ctx.status)
+            return run_training(table, config, scheme, callbacks, ctx.control)
+
+        self._handle = start_job(job, self, on_progress=self._on_progress,
+                                 on_finished=self._on_finished, on_failed=self._on_failed,
+                                 on_status=self._on_status)
+        self._handle.thread.finished.connect(self._update_controls)
+        self._epochs_planned = config.epochs
+        self.training_started.emit(config)
+        self.status_message.emit("Training started.")
+        log.info("training started: %s", config.to_dict())
+        self._update_controls()
+        return self._handle
+
+    def pause(self) -> None:
+        if self.running and not self._handle.paused:  # type: ignore[union-attr]
+            self._handle.pause()  # type: ignore[union-attr]
+            self.progress_label.setText("Paused. " + self.progress_label.text())
+            self.status_message.emit("Training paused.")
+            self._update_controls()
+
+    def resume(self) -> None:
+        if self.running and self._handle.paused:  # type: ignore[union-attr]
+            self._handle.resume()  # type: ignore[union-attr]
+            self.status_message.emit("Training resumed.")
+            self._update_controls()
+
+    def cancel(self) -> None:
+        if self.running:
+            self._handle.cancel()  # type: ignore[union-attr]
+            self.progress_label.setText("Cancelling: finishing the current batch...")
+            self.status_message.emit("Cancelling training...")
+            self._update_controls()
+
+    def stop_and_wait(self, timeout_ms: int = 30000) -> bool:
+        """Cancel a run and block until its thread has ended (the window is closing)."""
+        if self._handle is None:
+            return True
+        return self._handle.stop_and_wait(timeout_ms)
+
+    def _on_progress(self, events: list) -> None:
+        assert self.thread() is QThread.currentThread()
+        pending: list[BatchProgress] = []
+        for event in events:
+            if isinstance(event, BatchProgress):
+                pending.append(event)
+                continue
+            if pending:
+                self._show_batches(pending)
+                pending = []
+            if isinstance(event, EpochSummary):
+                self._show_epoch(event)
+        if pending:
+            self._show_batches(pending)
+
+    def _show_batches(self, batches: list[BatchProgress]) -> None:
+        self.batches_seen += len(batches)
+        self.curves.add_batches(batches)
+        last = batches[-1]
+        self.progress.setValue(int(round(last.fraction * 1000)))
+        paused = self._handle is not None and self._handle.paused
+        self.progress_label.setText(
+            f"{'Paused. ' if paused else ''}Epoch {last.epoch}/{last.epochs} · batch "
+            f"{last.batch}/{last.batches} · loss {last.loss:.3f} · "
+            f"{last.tokens_per_second:,.0f} tokens/s · ETA {format_duration(last.eta)}")
+
+    def _show_epoch(self, summary: EpochSummary) -> None:
+        self.epochs_seen.append(summary)
+        self.curves.add_epoch(summary)
+        if summary.is_best:
+            self.curves.set_best_epoch(summary.epoch)
+        self.status_message.emit(
+            f"Epoch {summary.epoch}: validation accuracy {summary.val_accuracy:.1%}, loss "
+            f"{summary.val_loss:.3f}{' (best so far)' if summary.is_best else ''}")
+
+    def _on_status(self, message: str) -> None:
+        self.progress_label.setText(message)
+        self.status_message.emit(message)
+
+    def _on_finished(self, outcome: TrainingOutcome) -> None:
+        assert self.thread() is QThread.currentThread()
+        self.last_outcome = outcome
+        result = outcome.result
+        best = result.best_epoch
+        accuracy = next((h.val_accuracy for h in result.history if h.epoch == best), None)
+        best_text = f"epoch {best}" + (f", validation accuracy {accuracy:.1%}"
+                                       if accuracy is not None else "")
+        if result.stop_reason == "cancelled":
+            text = f"Cancelled — kept the best model (epoch {best})."
+        elif result.stop_reason == "early_stopping":
+            text = f"Stopped early after {len(result.history)} epochs; best {best_text}."
+        elif result.stop_reason == "diverged":
+            text = f"Stopped: the loss diverged; kept {best_text}."
+        else:
+            self.progress.setValue(1000)
+            text = f"Finished in {format_duration(result.seconds)}; best {best_text}."
+        self.progress_label.setText(text)
+        self.status_message.emit(text)
+        log.info("training ended (%s), best epoch %d", result.stop_reason, best)
+        self._update_controls()
+        self.training_finished.emit(outcome)
+        if result.stop_reason == "diverged" and result.message:
+            dialogs.show_error(self, "Training stopped", result.message)
+
+    def _on_failed(self, message: str, details: str) -> None:
+        assert self.thread() is QThread.currentThread()
+        if self._handle is not None and self._handle.job.context.cancelled:
+            # cancelled before training began (while tokenizing): nothing to keep
+            self.progress_label.setText("Cancelled before the first batch; no model kept.")
+            self.status_message.emit("Training cancelled.")
+            self._update_controls()
+            return
+        self.progress_label.setText("Training failed: " + message)
+        self.status_message.emit("Training failed.")
+        self._update_controls()
+        dialogs.show_error(self, "Training failed", message, details)
+
+    def _update_controls(self) -> None:
+        running = self.running
+        paused = running and self._handle is not None and self._handle.paused
+        cancelling = running and self._handle is not None and self._handle.job.context.cancelled
+        has_data = self._table is not None and self._scheme is not None
+        self.train_action.setEnabled(has_data and not running)
+        self.pause_action.setEnabled(running and not paused and not cancelling)
+        self.resume_action.setEnabled(paused and not cancelling)
+        self.cancel_action.setEnabled(running and not cancelling)
+        for button, action in ((self.train_button, self.train_action),
+                               (self.pause_button, self.pause_action),
+                               (self.resume_button, self.resume_action),
+                               (self.cancel_button, self.cancel_action)):
+            button.setEnabled(action.isEnabled())
+        self.pause_button.setVisible(not paused)
+        self.resume_button.setVisible(paused)
+        self.form.setEnabled(not running)
+        self.patience.setEnabled(self.early_stopping.isChecked() and not running)
+
+    def run_actions(self) -> list[QAction]:
+        """The run controls, for the main window's Training menu."""
+        return [self.train_action, self.pause_action, self.resume_action, self.cancel_action]
+
+
+def _spin(low: int, high: int, step: int = 1, suffix: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setGroupSeparatorShown(True)
+    if suffix:
+        box.setSuffix(suffix)
+    box.setKeyboardTracking(False)
+    return box
+
+
+def _double(low: float, high: float, step: float, decimals: int) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    box.setKeyboardTracking(False)
+    return box
+
+
+def _form(box: QGroupBox) -> QFormLayout:
+    form = QFormLayout(box)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return form
+
+
+def _changed_signal(widget: QWidget) -> Any:
+    if isinstance(widget, QComboBox):
+        return widget.currentIndexChanged
+    if isinstance(widget, QCheckBox):
+        return widget.toggled
+    return widget.valueChanged  # spin boxes
+
+
+if __name__ == "__main__":
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    import resources
+    from core.labels import make_scheme
+    from core.readers import read_reviews
+
+    app = QApplication(sys.argv)
+    app.setStyleSheet(resources.load_stylesheet())
+    panel = TrainPanel()
+    reviews = read_reviews(resources.SAMPLE_REVIEWS)
+    panel.set_data(reviews, make_scheme("auto", reviews.labels or []))
+    panel.set_config(preset("Fast").replace(epochs=3))
+    panel.resize(1200, 720)
+    panel.show()
+    sys.exit(app.exec())
