@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
+import torch
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from core.baselines import (
@@ -18,13 +21,38 @@ from core.dataset import prepare_data
 from core.errors import TrainingError
 from core.labels import make_scheme
 from core.table import ReviewTable
-from tests.core.conftest import synthetic_table
+
+POSITIVE = ["great", "lovely", "excellent", "friendly", "clean", "superb", "comfortable"]
+NEGATIVE = ["awful", "dirty", "rude", "terrible", "broken", "noisy", "boring"]
+FILLER = ["the", "room", "staff", "film", "was", "and", "very", "our", "stay", "plot"]
+
+
+def synthetic_table(count: int = 400, seed: int = 0, stars: bool = False) -> ReviewTable:
+    """Easy reviews: two sentiment words decide the label (stars 1-2 / 4-5 when ``stars``)."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for _ in range(count):
+        positive = rng.random() < 0.5
+        words = rng.choices(POSITIVE if positive else NEGATIVE, k=2) + rng.choices(FILLER, k=4)
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        if stars:
+            labels.append(str(rng.choice([4, 5]) if positive else rng.choice([1, 2])))
+        else:
+            labels.append("pos" if positive else "neg")
+    return ReviewTable(texts=texts, labels=labels, rows=list(range(1, count + 1)),
+                       sources=["synthetic"] * count, path="synthetic.csv")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)
 
 CONFIG = TrainConfig(min_count=1, seed=3)
 
 
-def test_tfidf_learns_an_easy_set(table: ReviewTable) -> None:
-    data = prepare_data(table, CONFIG)
+def test_tfidf_learns_an_easy_set() -> None:
+    data = prepare_data(synthetic_table(), CONFIG)
     result = tfidf_logistic(data)
     assert result.test_metrics["accuracy"] >= 0.9
     assert result.test_metrics["count"] == len(data.test)
@@ -66,8 +94,8 @@ def test_vader_refuses_more_than_two_classes() -> None:
         vader(data)
 
 
-def test_cancel_stops_a_baseline(table: ReviewTable) -> None:
-    data = prepare_data(table, CONFIG)
+def test_cancel_stops_a_baseline() -> None:
+    data = prepare_data(synthetic_table(), CONFIG)
     with pytest.raises(BaselineCancelled):
         tfidf_logistic(data, cancel=lambda: True)
     with pytest.raises(BaselineCancelled):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
+import torch
 
 from core.compare import (
     CompareCallbacks,
@@ -23,7 +26,32 @@ from core.labels import make_scheme
 from core.pipeline import evaluate_bundle
 from core.table import ReviewTable
 from core.trainer import TrainControl
-from tests.core.conftest import synthetic_table
+
+POSITIVE = ["great", "lovely", "excellent", "friendly", "clean", "superb", "comfortable"]
+NEGATIVE = ["awful", "dirty", "rude", "terrible", "broken", "noisy", "boring"]
+FILLER = ["the", "room", "staff", "film", "was", "and", "very", "our", "stay", "plot"]
+
+
+def synthetic_table(count: int = 400, seed: int = 0, stars: bool = False) -> ReviewTable:
+    """Easy reviews: two sentiment words decide the label (stars 1-2 / 4-5 when ``stars``)."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for _ in range(count):
+        positive = rng.random() < 0.5
+        words = rng.choices(POSITIVE if positive else NEGATIVE, k=2) + rng.choices(FILLER, k=4)
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        if stars:
+            labels.append(str(rng.choice([4, 5]) if positive else rng.choice([1, 2])))
+        else:
+            labels.append("pos" if positive else "neg")
+    return ReviewTable(texts=texts, labels=labels, rows=list(range(1, count + 1)),
+                       sources=["synthetic"] * count, path="synthetic.csv")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)
 
 BASE = TrainConfig(embedding_dim=8, hidden_size=8, epochs=2, batch_size=32, max_length=12,
                    min_count=1, threads=1, seed=5, bidirectional=False)
