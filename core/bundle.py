@@ -84,7 +84,8 @@ class ModelBundle:
         try:
             with safe_open(str(source), framework="pt", device="cpu") as handle:
                 metadata = handle.metadata() or {}
-                tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+                keys = list(handle.keys())  # noqa: SIM118 (safe_open has no __iter__)
+                tensors = {key: handle.get_tensor(key) for key in keys}
         except (SafetensorError, OSError, ValueError, RuntimeError) as error:
             raise BundleError(f"This is not a Review Analyzer model file ({error}).",
                               path=str(source)) from None

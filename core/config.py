@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,9 +69,11 @@ class TrainConfig:
             (self.min_count >= 1, "minimum count must be at least 1"),
             (self.epochs >= 1, "epochs must be at least 1"),
             (self.batch_size >= 1, "batch size must be at least 1"),
-            (self.learning_rate > 0, "learning rate must be positive"),
-            (self.weight_decay >= 0, "weight decay must not be negative"),
-            (self.grad_clip >= 0, "gradient clipping must not be negative (0 turns it off)"),
+            # Upper bounds: larger values overflow float32 inside the optimizer.
+            (0 < self.learning_rate <= 10, "learning rate must be above 0 and at most 10"),
+            (0 <= self.weight_decay <= 10, "weight decay must be between 0 and 10"),
+            (0 <= self.grad_clip < math.inf,
+             "gradient clipping must be a number from 0 (off) upwards"),
             (0.0 < self.validation_share < 0.9, "validation share must be between 0 and 0.9"),
             (0.0 <= self.test_share < 0.9, "test share must be between 0 and 0.9"),
             (self.patience >= 1, "patience must be at least 1 epoch"),

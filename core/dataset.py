@@ -105,7 +105,12 @@ def prepare_data(table: ReviewTable, config: TrainConfig, scheme: LabelScheme | 
     if table.labels is None:
         raise ReviewDataError("These reviews have no label column, so a model cannot learn "
                               "from them. Pick a label column.", path=table.path)
-    scheme = scheme or make_scheme("auto", table.labels)
+    if scheme is None:
+        try:
+            scheme = make_scheme("auto", table.labels)
+        except ReviewDataError as error:  # e.g. one class: say which file and column
+            raise TrainingError(error.message, path=table.path,
+                                column=table.label_column) from None
     encoded_labels = scheme.encode_all(table.labels)
     class_ids = np.array([-1 if c is None else c for c in encoded_labels], dtype=np.int64)
     usable = np.flatnonzero(class_ids >= 0)

@@ -6,7 +6,6 @@ progress bar; this module never sees either.
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 import time
@@ -118,6 +117,28 @@ class TrainResult:
     message: str = ""
 
 
+_NO_MODEL = (" No model with finite outputs was reached, so nothing was kept. Lower the "
+             "learning rate.")
+
+
+def _snapshot(model: nn.Module,
+              into: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
+    """A CPU copy of the weights, reusing ``into``'s buffers so each step allocates nothing."""
+    state = model.state_dict()
+    if into is None:
+        return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+    for key, value in state.items():
+        into[key].copy_(value.detach())
+    return into
+
+
+def _usable(model: nn.Module, val_loss: float) -> bool:
+    """Finite validation loss and finite weights: the least a kept model must have."""
+    return math.isfinite(val_loss) and all(
+        bool(torch.isfinite(v).all()) for v in model.state_dict().values()
+        if v.is_floating_point())
+
+
 def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed % (2**32))
@@ -177,6 +198,9 @@ class Trainer:
         history: list[EpochSummary] = []
         batch_losses: list[tuple[int, float, float]] = []
         best_state: dict[str, torch.Tensor] | None = None
+        # Until a validated model exists, the weights behind the latest finite loss, so a
+        # divergence in the first epoch still leaves a usable model.
+        last_good: dict[str, torch.Tensor] | None = None
         best_key: tuple[float, float] | None = None
         best_epoch = 0
         stop_reason = "completed"
@@ -208,10 +232,11 @@ class Trainer:
                 loss = nn.functional.cross_entropy(logits, labels)
                 if not torch.isfinite(loss):
                     stop_reason = "diverged"
-                    message = (f"The loss became {float(loss)} at epoch {epoch}, batch "
-                               f"{batch_number}; training stopped and the last good model was "
-                               "kept. Lower the learning rate.")
+                    message = (f"The loss became {float(loss.detach())} at epoch {epoch}, "
+                               f"batch {batch_number}; training stopped.")
                     break
+                if best_state is None:
+                    last_good = _snapshot(model, last_good)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.grad_clip > 0:
@@ -240,14 +265,30 @@ class Trainer:
             # so a cancelled run always leaves a model with known figures.
             if not finished_epoch and best_state is not None:
                 break
+            restored = False
             if stop_reason == "diverged" and best_state is None:
-                best_state = copy.deepcopy({k: v.detach().cpu() for k, v in
-                                            model.state_dict().items()})
-                if not all(torch.isfinite(v).all() for v in best_state.values()
-                           if v.is_floating_point()):
-                    raise TrainingError(message + " No finite model was reached.")
+                if last_good is None:
+                    raise TrainingError(message + _NO_MODEL)
+                model.load_state_dict(last_good)
+                restored = True
             val_loss, val_metrics = evaluate_split(model, data.validation, classes, device,
                                                    ordinal)
+            if not _usable(model, val_loss):
+                # Weights or outputs that are not finite are never kept: fall back to the best
+                # epoch, else to the weights behind the last finite training loss.
+                if stop_reason != "diverged":
+                    message = (f"The weights or validation loss ({val_loss}) stopped being "
+                               f"finite after epoch {epoch}; training stopped.")
+                stop_reason = "diverged"
+                if best_state is not None:
+                    break
+                if restored or last_good is None:
+                    raise TrainingError(message + _NO_MODEL)
+                model.load_state_dict(last_good)
+                val_loss, val_metrics = evaluate_split(model, data.validation, classes, device,
+                                                       ordinal)
+                if not _usable(model, val_loss):
+                    raise TrainingError(message + _NO_MODEL)
             seconds = time.perf_counter() - epoch_start
             summary = EpochSummary(
                 epoch, epoch_loss / max(epoch_seen, 1), epoch_correct / max(epoch_seen, 1),
@@ -260,10 +301,11 @@ class Trainer:
                 best_state = {k: v.detach().to("cpu", copy=True) for k, v in
                               model.state_dict().items()}
                 summary.is_best = True
+                last_good = None
             history.append(summary)
             if self.callbacks.on_epoch:
                 self.callbacks.on_epoch(summary)
-            if not finished_epoch:
+            if stop_reason != "completed":
                 break
             if config.early_stopping and epoch - best_epoch >= config.patience:
                 stop_reason = "early_stopping"
@@ -272,6 +314,10 @@ class Trainer:
                 break
 
         assert best_state is not None
+        if stop_reason == "diverged":
+            partly = any(h.partial for h in history if h.epoch == best_epoch)
+            message += (f" The last model with finite outputs was kept (epoch {best_epoch}"
+                        f"{', partly trained' if partly else ''}). Lower the learning rate.")
         model.load_state_dict(best_state)
         model.eval()
         return TrainResult(
