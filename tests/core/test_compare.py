@@ -200,3 +200,32 @@ def test_names_and_errors() -> None:
         run_comparison(synthetic_table(60), BASE, [], baselines=("bert",))
     with pytest.raises(ReviewDataError, match="test reviews"):
         run_comparison(synthetic_table(60), BASE.replace(test_share=0.0), [])
+
+
+def test_command_line_writes_table_and_models(tmp_path, capsys) -> None:
+    pytest.importorskip("core.readers")
+    from core.cli import run_cli
+
+    source = tmp_path / "reviews.csv"
+    table = synthetic_table(160, seed=8)
+    source.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in
+                                                 zip(table.texts, table.labels)))
+    out = tmp_path / "out"
+    code = run_cli(["compare", str(source), "--cells", "rnn,gru", "--baselines",
+                    "--embedding-dim", "8", "--hidden", "8", "--epochs", "1",
+                    "--min-count", "1", "--threads", "1", "--out", str(out)])
+    assert code == 0
+    rows = read_table_csv(out / "comparison.csv")
+    assert [r["model"] for r in rows] == ["TF-IDF + LogReg", "VADER", "RNN", "GRU"]
+    assert (out / "comparison.md").read_text().startswith("| Model |")
+    assert sorted(p.name for p in out.glob("*.ramodel")) == ["gru.ramodel", "rnn.ramodel"]
+    printed = capsys.readouterr().out
+    assert "* best in column" in printed and "RNN" in printed
+
+
+def test_command_line_refuses_unknown_cells(tmp_path, capsys) -> None:
+    from core.cli import run_cli
+
+    code = run_cli(["compare", "x.csv", "--cells", "rnn,transformer", "--out", str(tmp_path)])
+    assert code == 2
+    assert "transformer" in capsys.readouterr().err
