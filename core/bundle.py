@@ -97,8 +97,12 @@ class ModelBundle:
             vocab = Vocabulary.from_dict(parsed["vocab"])
         except ReviewDataError as error:
             raise BundleError(error.message, path=str(source)) from None
+        # Check shapes on a weightless skeleton first: a config from the file must not make
+        # us allocate a model far larger than the weights the file really holds.
+        with torch.device("meta"):
+            skeleton = RecurrentClassifier.from_config(config, len(vocab), scheme.num_classes)
+        _check_tensors(skeleton, tensors, source, len(vocab), scheme.num_classes)
         model = RecurrentClassifier.from_config(config, len(vocab), scheme.num_classes)
-        _check_tensors(model, tensors, source, len(vocab), scheme.num_classes)
         model.load_state_dict(tensors, strict=True)
         model.eval()
         history = parsed["history"] if isinstance(parsed["history"], list) else []
@@ -148,11 +152,12 @@ def _check_tensors(model: RecurrentClassifier, tensors: dict[str, torch.Tensor],
     if extra:
         raise BundleError(f"The weights hold unexpected tensors {', '.join(extra[:5])}; the file "
                           "does not match its configuration.", path=str(source))
-    embedding_rows = tensors["embedding.weight"].shape[0]
-    if embedding_rows != vocab_size:
+    embedding = tensors["embedding.weight"]
+    if embedding.dim() == 2 and embedding.shape[0] != vocab_size:
         raise BundleError(f"The vocabulary has {vocab_size} entries but the embedding has "
-                          f"{embedding_rows} rows.", path=str(source))
-    classifier_rows = tensors["classifier.weight"].shape[0]
+                          f"{embedding.shape[0]} rows.", path=str(source))
+    classifier = tensors["classifier.weight"]
+    classifier_rows = classifier.shape[0] if classifier.dim() == 2 else num_classes
     if classifier_rows != num_classes:
         raise BundleError(f"The label scheme has {num_classes} classes but the classifier "
                           f"outputs {classifier_rows}.", path=str(source))
