@@ -16,6 +16,7 @@ from core.errors import ReviewDataError
 COMMAND_MODULES = [
     "core.cli.train",
     "core.cli.compare",
+    "core.cli.analyze",
 ]
 
 

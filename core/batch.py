@@ -1,0 +1,496 @@
+"""Batch analysis: run a saved model over whole files and folders, streaming, in bounded memory.
+
+``analyze(inputs, bundle, out)`` reads the inputs chunk by chunk (``core.readers``), predicts
+each chunk in length-sorted batches (``core.batch_inference``), writes the rows at once
+(``core.batch_writers``) and adds them to a corpus summary (``core.corpus_summary``). Nothing
+grows with the input except the output file.
+
+Files written next to ``out`` (names are ``out`` plus a suffix, so two outputs in one folder
+never share side files):
+
+- ``<out>.summary.json``: the corpus summary with run facts; ``"partial": true`` when the run
+  was cancelled or failed part-way.
+- ``<out>.errors.csv``: ``source,row,reason`` for every row or file that was skipped; only
+  written when there is at least one.
+- ``<out>.partial``: a marker that exists while the output is incomplete. It is created when
+  the run starts and removed only when every input has been written, so a cancelled run,
+  and even a killed process, leaves it behind. CSV and JSON Lines outputs are complete up to
+  the last chunk; a Parquet output is closed properly on cancel (not after a kill).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.batch_inference import IG_STEPS, BatchPredictor, top_words
+from core.batch_writers import (
+    Column,
+    ErrorLog,
+    ResultWriter,
+    open_result_writer,
+    output_format,
+    probability_column,
+    result_columns,
+    rows_as_text,
+)
+from core.bundle import ModelBundle
+from core.corpus_summary import CorpusSummary, save_summary
+from core.device import configure_threads
+from core.errors import ReviewDataError
+from core.folders import find_table_files, scan_txt_layout
+from core.formats import SUPPORTED_SUFFIXES
+from core.predict import Predictor
+from core.readers import ReadCancelled, iter_review_chunks
+from core.table import ReviewTable
+
+_GZIP_RATIO = 0.35  # typical compressed/plain size of review text, for progress estimates
+
+
+@dataclass
+class BatchOptions:
+    """How to analyse; the defaults suit a first run on any machine."""
+
+    explain: str = "fast"  # fast (gradient x input) | ig (integrated gradients) | none
+    top_k: int = 5
+    batch_size: int = 256
+    precision: str = "fp32"  # fp32 | int8 | bf16 (see core.batch_inference)
+    text_column: str | None = None  # None: guessed per file
+    id_column: str | None = None  # None: guessed; '' for none
+    label_column: str | None = None  # None: guessed; '' for none (only scores agreement)
+    include_text: bool = True
+    chunk_size: int = 4096
+    threads: int = 0  # 0: every core this process may use
+    ig_steps: int = IG_STEPS
+    preview_rows: int = 100
+
+
+@dataclass
+class AnalysisProgress:
+    """Sent after every chunk; ``fraction`` and ``eta`` are None while unknown."""
+
+    reviews: int
+    skipped: int
+    errors: int
+    fraction: float | None
+    reviews_per_second: float
+    elapsed: float
+    eta: float | None
+    current: str
+
+
+@dataclass
+class PreviewRows:
+    """The first rows of the output as text, sent once, for a results table."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class SidePaths:
+    summary: Path
+    errors: Path
+    partial: Path
+
+
+def side_paths(out: str | Path) -> SidePaths:
+    target = Path(out)
+    return SidePaths(summary=target.with_name(target.name + ".summary.json"),
+                     errors=target.with_name(target.name + ".errors.csv"),
+                     partial=target.with_name(target.name + ".partial"))
+
+
+@dataclass
+class BatchResult:
+    output: Path
+    summary_path: Path
+    errors_path: Path | None
+    summary: dict[str, Any]
+    reviews: int
+    skipped: int
+    seconds: float
+    partial: bool
+    precision: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reviews_per_second(self) -> float:
+        return self.reviews / self.seconds if self.seconds > 0 else 0.0
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@dataclass
+class InputUnit:
+    """One thing handed to the reader: a file, or a folder of .txt reviews."""
+
+    path: Path
+    given: str  # the input as the user named it (summary key for folders' files too)
+    size: int  # bytes on disk, the weight of this unit in the progress fraction
+    rows_hint: int | None  # rows known up front (Parquet metadata, .txt count)
+    compressed: bool
+
+
+def _parquet_rows(path: Path) -> int | None:
+    try:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(str(path)).metadata.num_rows)
+    except Exception:  # noqa: BLE001 - only a progress hint; the reader reports real errors
+        return None
+
+
+def _file_unit(path: Path, given: str) -> InputUnit:
+    size = path.stat().st_size
+    name = path.name.lower()
+    rows = _parquet_rows(path) if name.endswith(".parquet") else None
+    return InputUnit(path, given, size, rows, name.endswith(".gz"))
+
+
+def plan_inputs(inputs: Sequence[str | Path], exclude: Sequence[Path] = (),
+                errors: ErrorLog | None = None) -> list[InputUnit]:
+    """Files as given; a folder's table files one by one (so one bad file does not stop the
+    rest) or, for a folder of .txt reviews, the folder. ``exclude`` keeps the run's own
+    output files out. Missing inputs go to ``errors`` (or raise without one)."""
+    skip = {p.resolve() for p in exclude}
+    units: list[InputUnit] = []
+    for given in inputs:
+        path = Path(given)
+        if not path.exists():
+            message = "no such file or folder; check the path"
+            if errors is None:
+                raise ReviewDataError(message, path=str(path))
+            errors.add(str(path), None, message)
+            continue
+        if path.resolve() in skip:
+            raise ReviewDataError("this input is also the output; pick another output file",
+                                  path=str(path))
+        if not path.is_dir():
+            units.append(_file_unit(path, str(given)))
+            continue
+        tables = [p for p in find_table_files(path) if p.resolve() not in skip]
+        txt = scan_txt_layout(path).files
+        if txt and tables:
+            if any(s.is_relative_to(path.resolve()) for s in skip):
+                raise ReviewDataError("the output is inside this input folder, which holds "
+                                      "both .txt and table files; write it to another folder",
+                                      path=str(path))
+            size = sum(p.stat().st_size for p in tables) + sum(p.stat().st_size for p in txt)
+            units.append(InputUnit(path, str(given), size, None, False))
+        elif txt:
+            units.append(InputUnit(path, str(given), sum(p.stat().st_size for p in txt),
+                                   len(txt), False))
+        elif tables:
+            units.extend(_file_unit(p, str(p)) for p in tables)
+        else:
+            message = ("no review files in this folder (looked for "
+                       f"{', '.join(SUPPORTED_SUFFIXES)})")
+            if errors is None:
+                raise ReviewDataError(message, path=str(path))
+            errors.add(str(path), None, message)
+    return units
+
+
+class _ProgressEstimate:
+    """Share of the input done: whole units by bytes, the current one by rows or text bytes."""
+
+    def __init__(self, units: Sequence[InputUnit]) -> None:
+        self.total = sum(max(1, u.size) for u in units)
+        self.done = 0
+        self.unit: InputUnit | None = None
+        self.rows = 0
+        self.text_bytes = 0
+
+    def start(self, unit: InputUnit) -> None:
+        self.unit, self.rows, self.text_bytes = unit, 0, 0
+
+    def finish(self) -> None:
+        if self.unit is not None:
+            self.done += max(1, self.unit.size)
+        self.unit = None
+
+    def add(self, chunk: ReviewTable) -> None:
+        self.rows += len(chunk.texts) + len(chunk.skipped)
+        self.text_bytes += sum(len(t) for t in chunk.texts)
+
+    def fraction(self) -> float | None:
+        if self.total <= 0:
+            return None
+        within = 0.0
+        unit = self.unit
+        if unit is not None:
+            if unit.rows_hint:
+                share = self.rows / unit.rows_hint
+            else:
+                on_disk = self.text_bytes * (_GZIP_RATIO if unit.compressed else 1.0)
+                share = on_disk / max(1, unit.size)
+            within = min(share, 0.99) * max(1, unit.size)
+        return min(1.0, (self.done + within) / self.total)
+
+
+# ---------------------------------------------------------------- the run
+
+
+class _Run:
+    """One analysis; the public entry is :func:`analyze`."""
+
+    def __init__(self, bundle: ModelBundle, out: Path, options: BatchOptions,
+                 on_progress: Callable[[AnalysisProgress], None] | None,
+                 on_preview: Callable[[PreviewRows], None] | None,
+                 cancel: Callable[[], bool] | None) -> None:
+        self.bundle = bundle
+        self.out = out
+        self.options = options
+        self.on_progress = on_progress
+        self.on_preview = on_preview
+        self.cancel = cancel or (lambda: False)
+        self.classes = list(bundle.classes)
+        self.encoder = Predictor(bundle)
+        self.predictor = BatchPredictor(bundle.model, options.precision, options.explain,
+                                        options.batch_size, options.ig_steps)
+        self.columns: list[Column] = result_columns(self.classes, options.include_text,
+                                                    options.explain != "none")
+        self.summary = CorpusSummary(self.classes, bundle.scheme)
+        self.labelled = 0
+        self.label_columns: set[str] = set()
+        self.agree = 0
+        self.cancelled = False
+        self.started = time.perf_counter()
+        self.preview_sent = False
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def report(self, estimate: _ProgressEstimate, errors: ErrorLog, current: str) -> None:
+        if self.on_progress is None:
+            return
+        elapsed = self.elapsed()
+        reviews = self.summary.rows
+        fraction = estimate.fraction()
+        eta = None
+        if fraction and fraction > 0.001 and elapsed > 0:
+            eta = elapsed * (1 - fraction) / fraction
+        self.on_progress(AnalysisProgress(
+            reviews=reviews, skipped=self.summary.skipped, errors=errors.count,
+            fraction=fraction, reviews_per_second=reviews / elapsed if elapsed > 0 else 0.0,
+            elapsed=elapsed, eta=eta, current=current))
+
+    def encode(self, chunk: ReviewTable, errors: ErrorLog) -> tuple[list[np.ndarray], list[int]]:
+        """Token ids of every review; a review that cannot be encoded is logged, not fatal."""
+        try:
+            return self.encoder.encode(chunk.texts), list(range(len(chunk.texts)))
+        except Exception:  # noqa: BLE001 - find the culprit rows and keep the rest
+            sequences, kept = [], []
+            for i, text in enumerate(chunk.texts):
+                try:
+                    sequences.extend(self.encoder.encode([text]))
+                    kept.append(i)
+                except Exception as error:  # noqa: BLE001
+                    errors.add(chunk.sources[i], chunk.rows[i],
+                               f"cannot tokenize this review ({type(error).__name__}: {error})")
+                    self.summary.add_skipped(chunk.path)
+            return sequences, kept
+
+    def process(self, unit: InputUnit, chunk: ReviewTable, writer: ResultWriter,
+                errors: ErrorLog) -> bool:
+        """Predict, write and summarise one chunk; False when cancelled part-way."""
+        for skipped in chunk.skipped:
+            errors.add(skipped.source, skipped.row, skipped.reason)
+        if chunk.skipped:
+            self.summary.add_skipped(unit.given, len(chunk.skipped))
+        if not chunk.texts:
+            return True
+        sequences, kept = self.encode(chunk, errors)
+        if len(kept) != len(chunk.texts):
+            chunk = chunk.subset(kept)
+        output = self.predictor.run(sequences, self.cancel)
+        if output.completed < len(sequences):
+            return False
+        probabilities = output.probabilities
+        predicted = probabilities.argmax(1)
+        data: dict[str, Any] = {
+            "source": chunk.sources, "row": chunk.rows,
+            "id": chunk.ids if chunk.ids is not None else [None] * len(chunk.texts),
+            "predicted": [self.classes[i] for i in predicted],
+            "confidence": probabilities.max(1).tolist(),
+        }
+        if self.options.include_text:
+            data["text"] = chunk.texts
+        for index, name in enumerate(self.classes):
+            data[probability_column(name)] = probabilities[:, index].tolist()
+        toward = against = None
+        if output.scores is not None:
+            words = top_words(sequences, output.scores, self.options.top_k, self.bundle.vocab)
+            toward, against = words.toward, words.against
+            data["top_toward"], data["top_against"] = toward, against
+        writer.write(data)
+        self.summary.add(unit.given, probabilities, chunk.texts, chunk.sources, chunk.rows,
+                         chunk.ids, toward, against)
+        self._score(chunk, predicted)
+        if not self.preview_sent and self.on_preview is not None:
+            self.preview_sent = True
+            names = [c.name for c in self.columns]
+            self.on_preview(PreviewRows(names, rows_as_text(self.columns, data,
+                                                            self.options.preview_rows)))
+        return True
+
+    def _score(self, chunk: ReviewTable, predicted: np.ndarray) -> None:
+        """Agreement with a label column the model's scheme understands, when there is one."""
+        if chunk.labels is None:
+            return
+        self.label_columns.add(chunk.label_column or "")
+        truth = self.bundle.scheme.encode_all(chunk.labels)
+        for expected, got in zip(truth, predicted.tolist()):
+            if expected is not None:
+                self.labelled += 1
+                self.agree += int(expected == got)
+
+    def run(self, inputs: Sequence[str | Path]) -> tuple[SidePaths, ErrorLog, bool]:
+        paths = side_paths(self.out)
+        for stale in (paths.summary, paths.errors, paths.partial):
+            stale.unlink(missing_ok=True)
+        errors = ErrorLog(paths.errors)
+        units = plan_inputs(inputs, [self.out, paths.summary, paths.errors, paths.partial],
+                            errors)
+        paths.partial.write_text(f"Batch analysis started {_now()} and not finished: "
+                                 f"{self.out.name} holds only part of the input.\n",
+                                 encoding="utf-8")
+        writer = open_result_writer(self.out, self.columns)
+        estimate = _ProgressEstimate(units)
+        finished = False
+        try:
+            finished = self._read_all(units, writer, errors, estimate)
+        finally:
+            writer.close()
+            errors.close()
+        return paths, errors, finished
+
+    def _read_all(self, units: Sequence[InputUnit], writer: ResultWriter, errors: ErrorLog,
+                  estimate: _ProgressEstimate) -> bool:
+        options = self.options
+        for unit in units:
+            if self.cancel():
+                return False
+            estimate.start(unit)
+            try:
+                for chunk in iter_review_chunks([unit.path], options.chunk_size,
+                                                options.text_column, options.label_column,
+                                                options.id_column, self.cancel):
+                    estimate.add(chunk)
+                    if not self.process(unit, chunk, writer, errors):
+                        return False
+                    errors.flush()
+                    self.report(estimate, errors, unit.given)
+            except ReadCancelled:
+                return False
+            except ReviewDataError as error:
+                errors.add(error.path or str(unit.path), error.line, error.message)
+                self.summary.add_file_error(unit.given)
+            estimate.finish()
+            self.report(estimate, errors, unit.given)
+        return True
+
+
+def _now() -> str:
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
+            options: BatchOptions | None = None,
+            on_progress: Callable[[AnalysisProgress], None] | None = None,
+            on_preview: Callable[[PreviewRows], None] | None = None,
+            cancel: Callable[[], bool] | None = None,
+            model_path: str | Path | None = None) -> BatchResult:
+    """Analyse every review in ``inputs`` (files and folders) and write ``out``.
+
+    Raises ReviewDataError when the output cannot be written or when no review at all
+    could be read (the reasons are then in ``<out>.errors.csv``). A cancel is not an error:
+    the result says ``partial`` and so does the summary.
+    """
+    options = options or BatchOptions()
+    target = Path(out)
+    output_format(target)
+    if not inputs:
+        raise ReviewDataError("no inputs: pick at least one review file or folder")
+    if options.top_k < 0 or options.batch_size < 1 or options.chunk_size < 1:
+        raise ReviewDataError("top-k must be 0 or more, batch and chunk sizes at least 1")
+    threads = configure_threads(options.threads)
+    run = _Run(bundle, target, options, on_progress, on_preview, cancel)
+    started_at = _now()
+    failure: BaseException | None = None
+    paths = side_paths(target)
+    errors: ErrorLog | None = None
+    finished = False
+    try:
+        paths, errors, finished = run.run(inputs)
+    except BaseException as error:  # the summary still says what was done, then re-raise
+        failure = error
+    seconds = run.elapsed()
+    partial = not finished
+    notes = [run.predictor.note] if run.predictor.note else []
+    facts: dict[str, Any] = {
+        "partial": partial,
+        "cancelled": partial and failure is None,
+        "output": str(target), "format": output_format(target),
+        "model": str(model_path) if model_path else None,
+        "inputs": [str(p) for p in inputs],
+        "explain": options.explain, "top_k": options.top_k,
+        "precision": run.predictor.precision, "requested_precision": options.precision,
+        "notes": notes, "threads": threads, "batch_size": options.batch_size,
+        "started": started_at, "seconds": round(seconds, 3),
+        "reviews_per_second": round(run.summary.rows / seconds, 1) if seconds > 0 else 0.0,
+        "errors_file": str(paths.errors) if errors is not None and errors.count else None,
+        "error_count": errors.count if errors is not None else 0,
+    }
+    if run.labelled:
+        facts["labelled"] = {"columns": sorted(run.label_columns), "reviews": run.labelled,
+                             "accuracy": round(run.agree / run.labelled, 6)}
+    if failure is not None:
+        facts["failure"] = str(failure) or type(failure).__name__
+    document = run.summary.to_dict(**facts)
+    if run.summary.rows == 0 and failure is None and finished:
+        _discard_empty_output(target, paths)
+        first = errors.first if errors is not None else None
+        reason = f"; the first: {first[0]}: {first[2]}" if first else ""
+        where = f" (all reasons in {paths.errors})" if errors is not None and errors.count else ""
+        raise ReviewDataError(f"no review could be read from the inputs{reason}{where}")
+    if target.exists() or failure is None:
+        save_summary(document, paths.summary)
+    if finished:
+        paths.partial.unlink(missing_ok=True)
+    elif paths.partial.exists():
+        paths.partial.write_text(
+            f"Batch analysis started {started_at} stopped after {run.summary.rows} reviews "
+            f"({'cancelled' if failure is None else 'failed: ' + str(failure)}). "
+            f"{target.name} holds only those; see {paths.summary.name}.\n", encoding="utf-8")
+    if failure is not None:
+        raise failure
+    return BatchResult(output=target, summary_path=paths.summary,
+                       errors_path=paths.errors if errors is not None and errors.count else None,
+                       summary=document, reviews=run.summary.rows, skipped=run.summary.skipped,
+                       seconds=seconds, partial=partial, precision=run.predictor.precision,
+                       notes=notes)
+
+
+def _discard_empty_output(target: Path, paths: SidePaths) -> None:
+    """Nothing was read: leave no empty result that looks like an answer (errors stay)."""
+    target.unlink(missing_ok=True)
+    paths.partial.unlink(missing_ok=True)
+    paths.summary.unlink(missing_ok=True)
+
+
+def load_model(path: str | Path) -> ModelBundle:
+    """The bundle at ``path`` (a .ramodel file or a folder holding model.ramodel)."""
+    return ModelBundle.load(path)
+
+
+__all__ = ["AnalysisProgress", "BatchOptions", "BatchResult", "PreviewRows", "analyze",
+           "load_model", "plan_inputs", "side_paths"]

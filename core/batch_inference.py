@@ -1,0 +1,250 @@
+"""Fast prediction for batch analysis: length-sorted batches, optional int8 / bf16, and word
+attributions (gradient x input in the same pass, or batched integrated gradients).
+
+Everything here works on encoded id arrays; reading, writing and summaries live elsewhere.
+
+Precision choices (measured by ``bench/batch.py``):
+
+- ``fp32``: the model as trained; the LSTM runs on oneDNN, the GRU and RNN on torch's kernels.
+- ``int8``: ``torch.ao.quantization.quantize_dynamic`` on the nn.LSTM / nn.GRU / nn.Linear
+  layers (weights int8, activations quantized per step). nn.RNN has no dynamic quantized
+  version, so an RNN model gets only its Linear layers quantized.
+- ``bf16``: CPU autocast to bfloat16. Only offered where oneDNN has bf16 kernels
+  (AVX-512 BF16 or AMX); elsewhere the LSTM primitive refuses bf16 and the GRU is emulated
+  and several times slower, so the request falls back to fp32 with a note.
+
+Gradients need a float model: with ``explain='fast'`` the one forward+backward pass runs in
+fp32 (or bf16 autocast) and also gives the predictions; int8 then does not apply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from core.batching import pad_batch
+from core.explain.attribution import backward_ready, target_log_odds
+from core.model import RecurrentClassifier
+from core.vocab import PAD_INDEX, UNK_INDEX, Vocabulary
+
+PRECISIONS = ("fp32", "int8", "bf16")
+EXPLAIN_METHODS = ("fast", "ig", "none")
+IG_STEPS = 16
+# Tokens per batch (rows x longest review), so memory stays bounded on long reviews: the
+# recurrent layers keep [B, T, 4H] gate activations, and a backward pass keeps them all.
+TOKEN_BUDGET = {"none": 65_536, "fast": 32_768, "ig": 16_384}
+_IG_BUDGET = 65_536  # positions x steps per internal integrated-gradients pass
+
+
+def bf16_supported() -> bool:
+    """Whether oneDNN has native bf16 kernels on this CPU (else bf16 is slow or refused)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def quantize_int8(model: RecurrentClassifier) -> nn.Module:
+    """A dynamically quantized copy (the bundle's own model stays fp32 for gradients)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecation notices of torch.ao in torch 2.x
+        return torch.ao.quantization.quantize_dynamic(
+            copy.deepcopy(model).eval(), {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8)
+
+
+def resolve_precision(requested: str, explain: str) -> tuple[str, str]:
+    """The precision that will really run, and a note when it differs from the request."""
+    if requested not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}")
+    if requested == "bf16" and not bf16_supported():
+        return "fp32", "bf16 needs a CPU with AVX-512 BF16 or AMX; running in fp32"
+    if requested == "int8" and explain != "none":
+        return "fp32", ("int8 layers have no gradients, so word attributions run the fp32 "
+                        "model (use --explain none for int8)")
+    return requested, ""
+
+
+@dataclass
+class BatchOutput:
+    """Probabilities [N, C] in input order and, when explaining, per-token scores."""
+
+    probabilities: np.ndarray
+    scores: list[np.ndarray] | None
+    completed: int  # rows done before a cancel (== N when not cancelled)
+
+
+class BatchPredictor:
+    """Runs a model over many encoded reviews in length-sorted batches.
+
+    Sorting by length means a batch pads to nearly its own length, so almost no time goes on
+    padding, and the whole batch goes through unpacked recurrent layers (oneDNN for LSTM).
+    """
+
+    def __init__(self, model: RecurrentClassifier, precision: str = "fp32",
+                 explain: str = "fast", batch_size: int = 256, ig_steps: int = IG_STEPS) -> None:
+        if explain not in EXPLAIN_METHODS:
+            raise ValueError(f"explain must be one of {EXPLAIN_METHODS}")
+        self.model = model.eval()
+        self.explain = explain
+        self.precision, self.note = resolve_precision(precision, explain)
+        self.batch_size = max(1, int(batch_size))
+        self.ig_steps = ig_steps
+        self.device = next(model.parameters()).device
+        self.fast_model: nn.Module = (quantize_int8(model) if self.precision == "int8"
+                                      else self.model)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def batches(self, sequences: Sequence[np.ndarray]) -> Iterator[np.ndarray]:
+        """Longest first, at most ``batch_size`` rows and about the token budget each."""
+        lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+        order = np.argsort(-lengths, kind="stable")
+        budget = TOKEN_BUDGET[self.explain]
+        start = 0
+        while start < len(order):
+            rows = min(self.batch_size, max(1, budget // max(1, int(lengths[order[start]]))))
+            yield order[start:start + rows]
+            start += rows
+
+    def run(self, sequences: Sequence[np.ndarray],
+            cancel: Callable[[], bool] | None = None,
+            on_batch: Callable[[int], None] | None = None) -> BatchOutput:
+        """Predict (and explain) every sequence; stops early when ``cancel()`` says so."""
+        count = len(sequences)
+        num_classes = self.model.classifier.out_features
+        probabilities = np.zeros((count, num_classes), dtype=np.float32)
+        scores: list[np.ndarray] | None = [] if self.explain != "none" else None
+        if scores is not None:
+            scores = [np.zeros(0, dtype=np.float32)] * count
+        done = 0
+        for index in self.batches(sequences):
+            if cancel is not None and cancel():
+                break
+            ids, lens = pad_batch([sequences[i] for i in index])
+            ids, lens = ids.to(self.device), lens.to(self.device)
+            if self.explain == "fast":
+                logits, batch_scores = self._forward_backward(ids, lens)
+            else:
+                logits = self._logits(ids, lens)
+                batch_scores = None
+                if self.explain == "ig":
+                    batch_scores = batched_integrated_gradients(
+                        self.model, ids, lens, logits.argmax(1), self.ig_steps)
+            probabilities[index] = torch.softmax(logits.float(), dim=1).cpu().numpy()
+            if scores is not None and batch_scores is not None:
+                lengths = lens.cpu().numpy()
+                for row, item in enumerate(index):
+                    scores[item] = batch_scores[row, : lengths[row]]
+            done += len(index)
+            if on_batch is not None:
+                on_batch(len(index))
+        return BatchOutput(probabilities, scores, done)
+
+    def _logits(self, ids: Tensor, lens: Tensor) -> Tensor:
+        with torch.inference_mode(), self.autocast():
+            return self.fast_model(ids, lens)
+
+    def _forward_backward(self, ids: Tensor, lens: Tensor) -> tuple[Tensor, np.ndarray]:
+        """Logits and gradient x input toward the predicted class, in one forward+backward.
+
+        Same scores as ``core.explain.fast_token_attributions`` (log-odds of the target),
+        without its separate forward pass to find the predicted class first.
+        """
+        with backward_ready(self.model), self.autocast():
+            embedded = self.model.embedding(ids).detach().requires_grad_(True)
+            logits = self.model.forward_embedded(embedded, lens)
+            target = logits.detach().argmax(1)
+            (gradient,) = torch.autograd.grad(target_log_odds(logits.float(), target).sum(),
+                                              embedded)
+        scores = (gradient.float() * embedded.detach().float()).sum(-1)
+        return logits.detach(), scores.cpu().numpy()
+
+
+def batched_integrated_gradients(model: RecurrentClassifier, ids: Tensor, lens: Tensor,
+                                 targets: Tensor, steps: int = IG_STEPS) -> np.ndarray:
+    """Integrated gradients of P(target) for a padded batch at once: [B, T].
+
+    The same quantity as ``core.explain.integrated_gradients`` (embedding layer, all-<pad>
+    baseline, probability points), with a fixed number of Gauss-Legendre steps and every
+    review of the batch on the path together, which is what makes it usable on a corpus.
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(steps)
+    alphas = torch.tensor((nodes + 1) / 2, dtype=torch.float32, device=ids.device)
+    alpha_weights = torch.tensor(weights / 2, dtype=torch.float32, device=ids.device)
+    batch, steps_t = ids.shape
+    per_pass = max(1, _IG_BUDGET // max(1, batch * steps_t))
+    with backward_ready(model):
+        embedded = model.embedding(ids).detach()
+        baseline = model.embedding(torch.full_like(ids, PAD_INDEX)).detach()
+        delta = embedded - baseline
+        total = torch.zeros_like(embedded)
+        for start in range(0, steps, per_pass):
+            a = alphas[start:start + per_pass]
+            k = len(a)
+            path = (baseline.unsqueeze(0) + a.view(k, 1, 1, 1) * delta.unsqueeze(0))
+            path = path.reshape(k * batch, steps_t, -1).requires_grad_(True)
+            probs = torch.softmax(model.forward_embedded(path, lens.repeat(k)), dim=1)
+            chosen = probs.gather(1, targets.repeat(k).unsqueeze(1)).sum()
+            (gradient,) = torch.autograd.grad(chosen, path)
+            w = alpha_weights[start:start + per_pass].view(k, 1, 1, 1)
+            total += (gradient.view(k, batch, steps_t, -1) * w).sum(0)
+    scores = (total * delta).sum(-1)
+    mask = torch.arange(steps_t, device=ids.device).unsqueeze(0) < lens.unsqueeze(1)
+    return scores.masked_fill(~mask, 0.0).cpu().numpy()
+
+
+@dataclass
+class TopWords:
+    """Per review, up to k words toward and k against the predicted class (best first)."""
+
+    toward: list[list[str]]
+    against: list[list[str]]
+    toward_ids: list[np.ndarray]
+    against_ids: list[np.ndarray]
+
+
+def top_words(sequences: Sequence[np.ndarray], scores: Sequence[np.ndarray], k: int,
+              vocab: Vocabulary) -> TopWords:
+    """Sum each word's scores within a review and keep the k largest either way.
+
+    ``<unk>`` and ``<pad>`` are left out: every unknown word shares one vector, so its score
+    says nothing about the word itself.
+    """
+    count = len(sequences)
+    toward: list[list[str]] = [[] for _ in range(count)]
+    against: list[list[str]] = [[] for _ in range(count)]
+    toward_ids = [np.zeros(0, dtype=np.int64)] * count
+    against_ids = [np.zeros(0, dtype=np.int64)] * count
+    if count == 0 or k <= 0:
+        return TopWords(toward, against, toward_ids, against_ids)
+    size = np.int64(len(vocab))
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=count)
+    ids = np.concatenate(sequences).astype(np.int64)
+    values = np.concatenate([np.asarray(s, dtype=np.float64) for s in scores])
+    rows = np.repeat(np.arange(count, dtype=np.int64), lengths)
+    keep = ids > UNK_INDEX
+    keys = rows[keep] * size + ids[keep]
+    unique, inverse = np.unique(keys, return_inverse=True)
+    sums = np.bincount(inverse, weights=values[keep], minlength=len(unique))
+    word_rows, word_ids = unique // size, unique % size
+    itos = vocab.itos
+    for sign, names, chosen in ((1.0, toward, toward_ids), (-1.0, against, against_ids)):
+        picked = np.flatnonzero(sums * sign > 0)
+        order = picked[np.lexsort((-sums[picked] * sign, word_rows[picked]))]
+        ordered_rows = word_rows[order]
+        starts = np.searchsorted(ordered_rows, np.arange(count + 1))
+        for row in np.flatnonzero(np.diff(starts)):
+            best = word_ids[order[starts[row]:min(starts[row] + k, starts[row + 1])]]
+            chosen[row] = best
+            names[row] = [itos[i] for i in best]
+    return TopWords(toward, against, toward_ids, against_ids)
