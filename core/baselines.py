@@ -144,9 +144,12 @@ def vader(data: PreparedData, cancel: Cancel = None) -> BaselineResult:
     scores = vader_scores(_texts(data, data.test.rows), cancel)
     seconds = time.perf_counter() - start
     predictions = np.where(scores >= 0, positive, negative).astype(np.int64)
+    # validation figures too, so plots can draw VADER as a reference line beside the curves
+    validation = np.where(vader_scores(_texts(data, data.validation.rows), cancel) >= 0,
+                          positive, negative).astype(np.int64)
     return BaselineResult(
         VADER_NAME, predictions,
         compute_metrics(data.test.labels, predictions, scheme.classes, scheme.ordinal),
-        None, None, None,
-        f"lexicon, no training; compound >= 0 -> '{scheme.classes[positive]}'",
+        compute_metrics(data.validation.labels, validation, scheme.classes, scheme.ordinal),
+        None, None, f"lexicon, no training; compound >= 0 -> '{scheme.classes[positive]}'",
         {"scoring_seconds": seconds, "reviews_per_second": len(scores) / max(seconds, 1e-9)})

@@ -243,6 +243,12 @@ class ComparisonResult:
     description: str
     cancelled: bool = False
 
+    @classmethod
+    def of_runs(cls, runs: Sequence[RunResult], scheme: LabelScheme) -> "ComparisonResult":
+        """A table of the runs finished so far, shown while a comparison is still going."""
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(list(runs), scheme, empty, empty, empty, "", "")
+
     def run(self, name: str) -> RunResult:
         for run in self.runs:
             if run.name == name:
