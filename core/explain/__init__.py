@@ -1,0 +1,25 @@
+"""Per-word explanations of a sentiment model's decision (integrated gradients, occlusion).
+
+``Explainer(bundle).explain(text, method="ig", target=None)`` returns an :class:`Explanation`
+whose words are those of the original text; :func:`fast_token_attributions` scores a whole
+padded batch in one backward pass for batch analysis.
+"""
+
+from core.explain.attribution import (
+    class_probabilities,
+    fast_token_attributions,
+    gradient_x_input,
+    integrated_gradients,
+    occlusion,
+)
+from core.explain.explainer import METHODS, UNITS, Explainer, Explanation, WordScore, explain
+from core.explain.faithfulness import Faithfulness, faithfulness, top_count
+from core.explain.trajectory import trajectory
+from core.explain.words import Alignment, align, word_spans
+
+__all__ = [
+    "METHODS", "UNITS", "Alignment", "Explainer", "Explanation", "Faithfulness", "WordScore",
+    "align", "class_probabilities", "explain", "faithfulness", "fast_token_attributions",
+    "gradient_x_input", "integrated_gradients", "occlusion", "top_count", "trajectory",
+    "word_spans",
+]
