@@ -492,11 +492,11 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._closing = True
-        stopped = self.train_panel.stop_and_wait()
-        self.data_panel.stop_and_wait()
-        for name in ("Explain", "Compare", "Batch"):
+        stopped = self.train_panel.shutdown()
+        self.data_panel.shutdown()
+        for name in ("Results", "Explain", "Compare", "Batch"):
             panel = self.panel(name)
-            stop = getattr(panel, "stop_and_wait", None)
+            stop = getattr(panel, "shutdown", None) or getattr(panel, "stop_and_wait", None)
             if callable(stop):
                 try:
                     stop()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPoint, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QPalette
+from PySide6.QtGui import QAction, QCloseEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -48,6 +48,7 @@ from core.readers import (
 )
 from core.table import ReviewTable
 from gui import dialogs
+from gui.shutdown import stop_job
 from gui.workers import JobContext, JobHandle, start_job
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,8 @@ class DataPanel(QWidget):
         self._label_counts: Counter[str] = Counter()
         self._updating = False
         self._read_token: object | None = None
+        self._old_handles: list[JobHandle] = []
+        self._closed = False
         self._build()
         self._show_table_state()
 
@@ -290,7 +293,7 @@ class DataPanel(QWidget):
         self.open_path(str(resources.SAMPLE_REVIEWS))
 
     def open_path(self, path: str | Path,
-                  columns: dict[str, str | None] | None = None) -> JobHandle:
+                  columns: dict[str, str | None] | None = None) -> JobHandle | None:
         """Preview and read ``path`` in a worker (the file dialog's path lands here too).
 
         ``columns`` (text / label / split) are remembered choices for this file; a column
@@ -337,10 +340,17 @@ class DataPanel(QWidget):
         self.status_message.emit("Reading the file again with the new columns…")
         return self._start_read(job, opening=False)
 
-    def _start_read(self, job: Any, opening: bool) -> JobHandle:
+    def _start_read(self, job: Any, opening: bool) -> JobHandle | None:
         assert self.thread() is QThread.currentThread()
+        if self._closed:
+            return None
         if self._handle is not None and self._handle.running:
             self._handle.cancel()
+        # A handle must outlive its thread's queued 'finished' (it has a slot on it); keep
+        # replaced handles until they have seen it.
+        self._old_handles = [h for h in self._old_handles if h.running]
+        if self._handle is not None:
+            self._old_handles.append(self._handle)
         self.read_progress.setValue(0)
         token = object()  # results of a read replaced by a newer one are dropped
         self._read_token = token
@@ -361,7 +371,17 @@ class DataPanel(QWidget):
             self._handle.cancel()
 
     def stop_and_wait(self, timeout_ms: int = 10000) -> bool:
-        return self._handle is None or self._handle.stop_and_wait(timeout_ms)
+        return stop_job(self._handle, timeout_ms)
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """End the reading thread and start no new one (the window is closing)."""
+        self._closed = True
+        return self.stop_and_wait(timeout_ms)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Shown alone (preview, tests), the panel owns its reading thread: end it first."""
+        self.shutdown()
+        super().closeEvent(event)
 
     @property
     def reading(self) -> bool:

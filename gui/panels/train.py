@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import torch
 from PySide6.QtCore import Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,8 +37,9 @@ from core.labels import LabelScheme
 from core.model import RecurrentClassifier
 from core.pipeline import TrainingOutcome, run_training
 from core.table import ReviewTable
-from core.trainer import BatchProgress, EpochSummary, TrainCallbacks
+from core.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 from gui import dialogs
+from gui.shutdown import stop_job
 from gui.workers import JobContext, JobHandle, start_job
 
 try:
@@ -99,10 +99,10 @@ class _NullCurves(QLabel):
 
 
 def count_parameters(config: TrainConfig, num_classes: int) -> int:
-    """Parameters of the model the config would build, without allocating its weights."""
-    with torch.device("meta"):
-        model = RecurrentClassifier.from_config(config, config.vocab_size, num_classes)
-    return model.parameter_count()
+    """Parameters of the model the config would build (runs in a worker: a large embedding
+    takes a noticeable moment to initialise)."""
+    return RecurrentClassifier.from_config(config, config.vocab_size,
+                                           num_classes).parameter_count()
 
 
 def format_count(count: int) -> str:
@@ -118,13 +118,20 @@ class TrainPanel(QWidget):
 
     training_finished = Signal(object)  # TrainingOutcome
     training_started = Signal(object)  # TrainConfig
+    run_ended = Signal()  # after training_finished, or after a failure or early cancel
     status_message = Signal(str)
+    parameter_count_changed = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._table: ReviewTable | None = None
         self._scheme: LabelScheme | None = None
         self._handle: JobHandle | None = None
+        self._active = False
+        self._control: TrainControl | None = None
+        self._count_token: object | None = None
+        self._count_jobs: list[JobHandle] = []
+        self._closed = False
         self._base = TrainConfig()
         self._loading = False
         self.batches_seen = 0
@@ -154,7 +161,7 @@ class TrainPanel(QWidget):
         for key, name in POOLING_NAMES.items():
             self.pooling.addItem(name, key)
         self.dropout = _double(0.0, 0.9, 0.05, 2)
-        self.parameter_label = QLabel()
+        self.parameter_label = QLabel("counting…")
         self.parameter_label.setObjectName("parameterCount")
 
         self.epochs = _spin(1, 500)
@@ -347,22 +354,36 @@ class TrainPanel(QWidget):
         self.patience.setEnabled(self.early_stopping.isChecked() and not self.running)
         self._count_timer.start()
 
-    def _update_parameter_count(self) -> None:
-        classes = self._scheme.num_classes if self._scheme is not None else 2
-        try:
-            count = count_parameters(self.config(), classes)
-        except (ValueError, RuntimeError) as error:  # a size the layers refuse
-            self.parameter_label.setText(f"cannot build: {error}")
-            return
-        self.parameter_label.setText(f"{format_count(count)}  ({count:,})")
-        self.parameter_label.setToolTip(
-            f"{count:,} weights with a vocabulary of {self.vocab_size.value():,} words and "
-            f"{classes} classes (a smaller vocabulary found in the data gives fewer).")
+    def _update_parameter_count(self) -> JobHandle | None:
+        """Count in a worker; a result that a newer edit has overtaken is dropped."""
+        config, classes = self.config(), self.num_classes
+        if self._closed:
+            return None
+        token = object()
+        self._count_token = token
 
-    def parameter_count_text(self) -> str:
-        self._count_timer.stop()
-        self._update_parameter_count()
-        return self.parameter_label.text()
+        def show(count: int) -> None:
+            if token is self._count_token:
+                self.parameter_label.setText(f"{format_count(count)}  ({count:,})")
+                self.parameter_label.setToolTip(
+                    f"{count:,} weights with a vocabulary of {config.vocab_size:,} words and "
+                    f"{classes} classes (a smaller vocabulary found in the data gives fewer).")
+                self.parameter_count_changed.emit(count)
+
+        def failed(message: str, _details: str) -> None:
+            if token is self._count_token:
+                self.parameter_label.setText("cannot build this model")
+                self.parameter_label.setToolTip(message)
+
+        handle = start_job(lambda _ctx: count_parameters(config, classes), self,
+                           on_finished=show, on_failed=failed)
+        # a handle must outlive its thread's queued 'finished'; drop only finished ones
+        self._count_jobs = [h for h in self._count_jobs if h.running] + [handle]
+        return handle
+
+    @property
+    def num_classes(self) -> int:
+        return self._scheme.num_classes if self._scheme is not None else 2
 
     # -- the data --------------------------------------------------------------------------
     def set_data(self, table: ReviewTable | None, scheme: LabelScheme | None) -> None:
@@ -380,7 +401,8 @@ class TrainPanel(QWidget):
     # -- running ---------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._handle is not None and self._handle.running
+        """A run is on until it reports its end (its thread stops a moment later)."""
+        return self._active
 
     @property
     def handle(self) -> JobHandle | None:
@@ -389,7 +411,7 @@ class TrainPanel(QWidget):
     def start_training(self) -> JobHandle | None:
         """Start a run in a worker thread; returns its handle (None when it cannot start)."""
         assert self.thread() is QThread.currentThread()
-        if self.running or self._table is None or self._scheme is None:
+        if self.running or self._closed or self._table is None or self._scheme is None:
             return None
         try:
             config = self.config().validate()
@@ -412,6 +434,8 @@ class TrainPanel(QWidget):
                                  on_finished=self._on_finished, on_failed=self._on_failed,
                                  on_status=self._on_status)
         self._handle.thread.finished.connect(self._update_controls)
+        self._control = self._handle.job.context.control  # outlives the job object
+        self._active = True
         self._epochs_planned = config.epochs
         self.training_started.emit(config)
         self.status_message.emit("Training started.")
@@ -441,9 +465,20 @@ class TrainPanel(QWidget):
 
     def stop_and_wait(self, timeout_ms: int = 30000) -> bool:
         """Cancel a run and block until its thread has ended (the window is closing)."""
-        if self._handle is None:
-            return True
-        return self._handle.stop_and_wait(timeout_ms)
+        for handle in self._count_jobs:
+            stop_job(handle, timeout_ms)
+        return stop_job(self._handle, timeout_ms)
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """End every thread and start no new one (the window is closing)."""
+        self._closed = True
+        self._count_timer.stop()
+        return self.stop_and_wait(timeout_ms)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Shown alone (preview, tests), the panel owns its threads: end them first."""
+        self.shutdown()
+        super().closeEvent(event)
 
     def _on_progress(self, events: list) -> None:
         assert self.thread() is QThread.currentThread()
@@ -486,6 +521,7 @@ class TrainPanel(QWidget):
 
     def _on_finished(self, outcome: TrainingOutcome) -> None:
         assert self.thread() is QThread.currentThread()
+        self._active = False
         self.last_outcome = outcome
         result = outcome.result
         best = result.best_epoch
@@ -506,26 +542,30 @@ class TrainPanel(QWidget):
         log.info("training ended (%s), best epoch %d", result.stop_reason, best)
         self._update_controls()
         self.training_finished.emit(outcome)
+        self.run_ended.emit()
         if result.stop_reason == "diverged" and result.message:
             dialogs.show_error(self, "Training stopped", result.message)
 
     def _on_failed(self, message: str, details: str) -> None:
         assert self.thread() is QThread.currentThread()
-        if self._handle is not None and self._handle.job.context.cancelled:
+        self._active = False
+        if self._control is not None and self._control.cancelled:
             # cancelled before training began (while tokenizing): nothing to keep
             self.progress_label.setText("Cancelled before the first batch; no model kept.")
             self.status_message.emit("Training cancelled.")
             self._update_controls()
+            self.run_ended.emit()
             return
         self.progress_label.setText("Training failed: " + message)
         self.status_message.emit("Training failed.")
         self._update_controls()
+        self.run_ended.emit()
         dialogs.show_error(self, "Training failed", message, details)
 
     def _update_controls(self) -> None:
         running = self.running
         paused = running and self._handle is not None and self._handle.paused
-        cancelling = running and self._handle is not None and self._handle.job.context.cancelled
+        cancelling = running and self._control is not None and self._control.cancelled
         has_data = self._table is not None and self._scheme is not None
         self.train_action.setEnabled(has_data and not running)
         self.pause_action.setEnabled(running and not paused and not cancelling)

@@ -1,0 +1,58 @@
+"""Start-up pieces: the log file, the exception safety net, and the theme."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from gui import app as app_module
+
+
+@pytest.fixture
+def restore_logging():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def test_logging_writes_to_the_log_file(tmp_path, restore_logging):
+    path = app_module.setup_logging(tmp_path / "logs")
+    logging.getLogger("review_analyzer.test").warning("hello log")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert path.name == "review-analyzer.log" and "hello log" in path.read_text()
+
+
+def test_an_uncaught_error_is_logged_and_shown(qtbot, tmp_path, restore_logging):
+    path = app_module.setup_logging(tmp_path)
+    hook = app_module.ExceptionHook(path)
+    shown = []
+    hook.show = lambda message, details: shown.append((message, details))
+    try:
+        raise ValueError("broken slot")
+    except ValueError:
+        hook(*sys.exc_info())
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert shown[0][0] == "ValueError: broken slot" and "Traceback" in shown[0][1]
+    assert "broken slot" in path.read_text()
+
+
+def test_the_dark_theme_sets_a_dark_window_colour(qapp, monkeypatch):
+    previous = QApplication.palette()
+    monkeypatch.setenv(app_module.THEME_ENV, "dark")
+    app_module.apply_theme(qapp)
+    try:
+        assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 100
+    finally:
+        qapp.setStyleSheet("")
+        qapp.setPalette(previous)
