@@ -6,6 +6,8 @@ so a light and a dark theme both read well. Everything here is plain QColor arit
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -103,11 +105,12 @@ def ramp(base: QColor, target: QColor, t: float) -> QColor:
     """A sequential colour scale from the background to a hue, for heat-map cells.
 
     The first step is visible (t > 0 never equals the background), so one review in a cell
-    is not mistaken for none.
+    is not mistaken for none; the square root spreads the small shares (where most errors
+    sit) over more of the scale.
     """
     if t <= 0:
         return QColor(base)
-    return mix(base, target, 0.12 + 0.88 * t)
+    return mix(base, target, 0.12 + 0.88 * math.sqrt(min(t, 1.0)))
 
 
 __all__ = [

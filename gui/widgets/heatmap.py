@@ -162,6 +162,7 @@ class ConfusionHeatmap(QWidget):
         grid, cell, rotate, label_w, col_label_h = self._layout()
         fm = QFontMetrics(self.font())
         gap_color = palette.color(QPalette.ColorRole.Window)
+        muted = palette.color(QPalette.ColorRole.PlaceholderText)
 
         count_font = QFont(self.font())
         count_font.setBold(True)
@@ -180,10 +181,12 @@ class ConfusionHeatmap(QWidget):
                 painter.fillRect(rect, fill)
                 if not show_count:
                     continue
-                ink = readable_text_color(fill)
+                empty = self._counts[i, j] == 0
+                # An empty cell gets a muted "0" and no share: the eye goes to what happened.
+                ink = muted if empty else readable_text_color(fill)
                 painter.setPen(ink)
                 painter.setFont(count_font)
-                if show_caption:
+                if show_caption and not empty:
                     block = count_h + caption_h
                     top = rect.top() + (cell - block) // 2
                     painter.drawText(QRect(rect.left(), top, cell, count_h),

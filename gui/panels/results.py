@@ -1,0 +1,680 @@
+"""Results of a model on held-out reviews: headline figures, per-class scores, confusion matrix,
+and the misclassified reviews themselves, which are what a user learns most from.
+
+Figures come from ``core.metrics.compute_metrics``; this panel only lays them out.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QThread,
+    Signal,
+)
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.bundle import ModelBundle
+from core.metrics import compute_metrics
+from gui.widgets.colors import OKABE_ITO, contrast_ratio, is_dark, role_color
+from gui.widgets.heatmap import ConfusionHeatmap
+from gui.widgets.metric_card import MetricCard
+
+SORT_ROLE = Qt.ItemDataRole.UserRole
+TEXT_ROLE = Qt.ItemDataRole.UserRole + 1
+ANY = -1  # filter value: any class
+_ELIDE_CHARS = 220  # characters of a review shown in the list; the tooltip and dialog show all
+_SET_NAMES = {"test": "Test set", "validation": "Validation set"}
+_Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Misclassified:
+    """One wrong prediction: the review, what it was, what the model said and how sure it was."""
+
+    position: int  # index among the reviews passed to show_outcome
+    text: str
+    true_index: int
+    predicted_index: int
+    confidence: float  # probability of the predicted class (NaN when not known)
+    probabilities: tuple[float, ...] = ()
+
+
+class MisclassifiedModel(QAbstractTableModel):
+    """The misclassified reviews as a table; the full text stays in the model, not in widgets."""
+
+    COLUMNS = ("Review", "True", "Predicted", "Confidence")
+    REVIEW, TRUE, PREDICTED, CONFIDENCE = range(4)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Misclassified] = []
+        self._classes: list[str] = []
+
+    def set_rows(self, rows: Sequence[Misclassified], classes: Sequence[str]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._classes = list(classes)
+        self.endResetModel()
+
+    def record(self, row: int) -> Misclassified:
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt API)
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt API)
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return ("The probability the model gave its (wrong) answer; high means a "
+                    "confident mistake." if section == self.CONFIDENCE else None)
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.REVIEW:
+                return _one_line(item.text, _ELIDE_CHARS)
+            if column == self.TRUE:
+                return self._classes[item.true_index]
+            if column == self.PREDICTED:
+                return self._classes[item.predicted_index]
+            return "–" if math.isnan(item.confidence) else f"{item.confidence:.0%}"
+        if role == SORT_ROLE:
+            return (item.text.casefold(), item.true_index, item.predicted_index,
+                    -1.0 if math.isnan(item.confidence) else item.confidence)[column]
+        if role == TEXT_ROLE:
+            return item.text
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.REVIEW:
+            return _one_line(item.text, 600) + "\n\nDouble-click to open the whole review."
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.CONFIDENCE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class MisclassifiedFilter(QSortFilterProxyModel):
+    """Narrows the list to one true and/or predicted class and to reviews holding some words."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._true = ANY
+        self._predicted = ANY
+        self._words = ""
+        self.setSortRole(SORT_ROLE)
+
+    def set_classes(self, true_index: int = ANY, predicted_index: int = ANY) -> None:
+        self._true, self._predicted = true_index, predicted_index
+        self.invalidateFilter()
+
+    def set_words(self, words: str) -> None:
+        self._words = words.strip().casefold()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        assert isinstance(model, MisclassifiedModel)
+        item = model.record(source_row)
+        if self._true != ANY and item.true_index != self._true:
+            return False
+        if self._predicted != ANY and item.predicted_index != self._predicted:
+            return False
+        return not self._words or self._words in item.text.casefold()
+
+
+class ReviewDialog(QDialog):
+    """The whole text of one review, with the model's verdict; reused for every review opened."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Review")
+        self.setModal(False)
+        self.resize(560, 380)
+        self.verdict_label = QLabel()
+        self.verdict_label.setWordWrap(True)
+        self.verdict_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.text_view = QPlainTextEdit()
+        self.text_view.setReadOnly(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.verdict_label)
+        layout.addWidget(self.text_view, 1)
+        layout.addWidget(buttons)
+
+    def show_review(self, item: Misclassified, classes: Sequence[str]) -> None:
+        verdict = (f"True: {classes[item.true_index]}    Predicted: "
+                   f"{classes[item.predicted_index]}")
+        if not math.isnan(item.confidence):
+            verdict += f" ({item.confidence:.0%} sure)"
+        if item.probabilities:
+            shares = ", ".join(f"{name} {p:.0%}" for name, p in zip(classes, item.probabilities))
+            verdict += f"\nProbabilities: {shares}"
+        self.verdict_label.setText(verdict)
+        self.text_view.setPlainText(item.text)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _percent(value: Any) -> str:
+    return "–" if value is None else f"{float(value):.1%}"
+
+
+class ResultsPanel(QWidget):
+    """What a trained model gets right and wrong on reviews it never trained on."""
+
+    status_message = Signal(str)
+    review_activated = Signal(str)  # full text of a review the user opened (Explain hooks in)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._classes: list[str] = []
+        self._metrics: dict[str, Any] | None = None
+
+        self.heading_label = QLabel()
+        font = self.heading_label.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.heading_label.setFont(font)
+        self.heading_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.note_label = QLabel()
+        self.note_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.note_label.setWordWrap(True)
+
+        self.accuracy_card = MetricCard("accuracy", "Share of reviews whose class was predicted "
+                                        "exactly.")
+        self.macro_f1_card = MetricCard("macro-F1", "F1 averaged over classes with equal "
+                                        "weight, so a rare class counts as much as a common one.")
+        self.mae_card = MetricCard("mean error (classes)", "Mean absolute distance between the "
+                                   "true and predicted class on an ordered scale (0 is perfect).")
+        self.within_one_card = MetricCard("within one class", "Share of reviews predicted at "
+                                          "most one class away from the truth.")
+        self.count_card = MetricCard("reviews", "How many reviews these figures are based on.")
+        cards = QHBoxLayout()
+        cards.setSpacing(6)
+        for card in (self.accuracy_card, self.macro_f1_card, self.mae_card,
+                     self.within_one_card, self.count_card):
+            cards.addWidget(card)
+        cards.addStretch(1)
+
+        self.class_table = QTableWidget(0, 5)
+        self.class_table.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1",
+                                                    "Support"])
+        self.class_table.verticalHeader().setVisible(False)
+        self.class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.class_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.class_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.class_table.setAlternatingRowColors(True)
+        self.class_table.verticalHeader().setDefaultSectionSize(
+            self.class_table.fontMetrics().height() + 10)
+        header = self.class_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, 5):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header_tips = ["", "Of the reviews predicted as this class, the share that are.",
+                       "Of the reviews of this class, the share found.",
+                       "Harmonic mean of precision and recall.",
+                       "Reviews of this class in the set."]
+        for column, tip in enumerate(header_tips):
+            self.class_table.horizontalHeaderItem(column).setToolTip(tip)
+        class_box = QGroupBox("Per class")
+        class_layout = QVBoxLayout(class_box)
+        class_layout.addWidget(self.class_table)
+
+        self.heatmap = ConfusionHeatmap()
+        self.heatmap.cell_clicked.connect(self._cell_clicked)
+        heat_caption = QLabel("Shade: share of the true class. Blue: correct; orange: "
+                              "misclassified. Click a cell to list its reviews.")
+        heat_caption.setWordWrap(True)
+        heat_box = QGroupBox("Confusion matrix")
+        heat_layout = QVBoxLayout(heat_box)
+        heat_layout.addWidget(self.heatmap, 1)
+        heat_layout.addWidget(heat_caption)
+
+        # Left: the figures (headline, cards, per-class table); right: the heat map; below,
+        # full width: the misclassified reviews, which need the room for their text.
+        summary = QWidget()
+        summary_layout = QVBoxLayout(summary)
+        summary_layout.setContentsMargins(0, 0, 0, 0)
+        summary_layout.addWidget(self.heading_label)
+        summary_layout.addWidget(self.note_label)
+        summary_layout.addLayout(cards)
+        summary_layout.addWidget(class_box)
+        summary_layout.addWidget(self._build_mistakes_box())
+        summary_layout.addStretch(1)
+        self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.top_splitter.addWidget(summary)
+        self.top_splitter.addWidget(heat_box)
+        self.top_splitter.setStretchFactor(0, 3)
+        self.top_splitter.setStretchFactor(1, 2)
+        self.top_splitter.setChildrenCollapsible(False)
+
+        self.errors_box = self._build_misclassified()
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.top_splitter)
+        self.splitter.addWidget(self.errors_box)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([450, 350])  # proportions; the splitter scales them on show
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.splitter)
+        self.review_dialog = ReviewDialog(self)
+        self.clear()
+
+    def _build_mistakes_box(self) -> QGroupBox:
+        self.mistakes_label = QLabel()
+        self.mistakes_label.setTextFormat(Qt.TextFormat.RichText)
+        self.mistakes_label.setWordWrap(False)  # short lines; wrapping breaks its height here
+        self.mistakes_label.linkActivated.connect(self._mistake_link)
+        self.mistakes_label.setToolTip("Click a line to list those reviews.")
+        box = QGroupBox("Most frequent mistakes")
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.mistakes_label)
+        return box
+
+    def _build_misclassified(self) -> QGroupBox:
+        self.errors_model = MisclassifiedModel(self)
+        self.errors_proxy = MisclassifiedFilter(self)
+        self.errors_proxy.setSourceModel(self.errors_model)
+        self.errors_view = QTableView()
+        self.errors_view.setModel(self.errors_proxy)
+        self.errors_view.setSortingEnabled(True)
+        self.errors_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.errors_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.errors_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.errors_view.setAlternatingRowColors(True)
+        self.errors_view.setWordWrap(False)
+        self.errors_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.errors_view.verticalHeader().setVisible(False)
+        self.errors_view.verticalHeader().setDefaultSectionSize(
+            self.errors_view.fontMetrics().height() + 8)
+        header = self.errors_view.horizontalHeader()
+        header.setSectionResizeMode(MisclassifiedModel.REVIEW, QHeaderView.ResizeMode.Stretch)
+        for column in (MisclassifiedModel.TRUE, MisclassifiedModel.PREDICTED,
+                       MisclassifiedModel.CONFIDENCE):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.errors_view.activated.connect(self._row_activated)
+
+        self.true_filter = QComboBox()
+        self.predicted_filter = QComboBox()
+        for combo in (self.true_filter, self.predicted_filter):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.currentIndexChanged.connect(self._filters_changed)
+        self.words_filter = QLineEdit()
+        self.words_filter.setPlaceholderText("Reviews containing…")
+        self.words_filter.setClearButtonEnabled(True)
+        self.words_filter.textChanged.connect(self._filters_changed)
+        self.errors_count_label = QLabel()
+        true_label = QLabel("True")
+        true_label.setBuddy(self.true_filter)
+        predicted_label = QLabel("Predicted")
+        predicted_label.setBuddy(self.predicted_filter)
+        filters = QHBoxLayout()
+        filters.addWidget(true_label)
+        filters.addWidget(self.true_filter)
+        filters.addSpacing(8)
+        filters.addWidget(predicted_label)
+        filters.addWidget(self.predicted_filter)
+        filters.addSpacing(8)
+        filters.addWidget(self.words_filter, 1)
+        filters.addSpacing(8)
+        filters.addWidget(self.errors_count_label)
+
+        self.errors_placeholder = QLabel()
+        self.errors_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.errors_placeholder.setWordWrap(True)
+        self.errors_stack = QStackedWidget()
+        self.errors_stack.addWidget(self.errors_view)
+        self.errors_stack.addWidget(self.errors_placeholder)
+
+        box = QGroupBox("Misclassified reviews")
+        layout = QVBoxLayout(box)
+        layout.addLayout(filters)
+        layout.addWidget(self.errors_stack, 1)
+        return box
+
+    # ------------------------------------------------------------------ public API
+    def clear(self) -> None:
+        """Nothing to show: before the first run, or after the data changed."""
+        self._check_thread()
+        self._classes = []
+        self._metrics = None
+        self.heading_label.setText("No results yet")
+        self.note_label.setText("Train a model, or load one, to see how it does on reviews it "
+                                "never trained on.")
+        for card in (self.accuracy_card, self.macro_f1_card, self.mae_card,
+                     self.within_one_card, self.count_card):
+            card.set_value("–")
+        self.mae_card.setVisible(False)
+        self.within_one_card.setVisible(False)
+        self.class_table.setRowCount(0)
+        self.heatmap.clear()
+        self.mistakes_label.setText("–")
+        self._set_misclassified([], "Misclassified reviews are listed here after training.")
+        self.review_dialog.hide()
+
+    def show_outcome(self, bundle: ModelBundle, texts: Sequence[str], y_true: Sequence[int],
+                     y_pred: Sequence[int], probabilities: np.ndarray | None = None, *,
+                     split: str = "test") -> None:
+        """Score predictions on held-out reviews and list the wrong ones.
+
+        ``split`` names the set ("test", or "validation" when the data had no test set).
+        With no reviews at all this shows the figures saved in the bundle instead.
+        """
+        self._check_thread()
+        if not len(texts):
+            self.show_metrics_only(bundle)
+            return
+        if not len(texts) == len(y_true) == len(y_pred):
+            raise ValueError(f"{len(texts)} texts, {len(y_true)} labels and {len(y_pred)} "
+                             "predictions: they must be aligned")
+        classes = bundle.classes
+        metrics = compute_metrics(y_true, y_pred, classes, bundle.scheme.ordinal)
+        probs = None if probabilities is None else np.asarray(probabilities, dtype=np.float64)
+        rows = []
+        for position, (text, truth, guess) in enumerate(zip(texts, y_true, y_pred)):
+            if int(truth) == int(guess):
+                continue
+            row_probs = () if probs is None else tuple(float(p) for p in probs[position])
+            confidence = row_probs[int(guess)] if row_probs else math.nan
+            rows.append(Misclassified(position, str(text), int(truth), int(guess), confidence,
+                                      row_probs))
+        self.show_metrics(metrics, split=split, source=self._source(bundle, split))
+        self._set_misclassified(rows, "No review was misclassified.")
+
+    def show_metrics_only(self, bundle: ModelBundle) -> None:
+        """A loaded model: the figures saved with it (test, else validation), no review list."""
+        self._check_thread()
+        split = "test" if bundle.metrics.get("test") else "validation"
+        metrics = bundle.metrics.get(split)
+        if not metrics:
+            self.clear()
+            self.note_label.setText("This model file holds no evaluation figures.")
+            return
+        self.show_metrics(metrics, split=split,
+                          source=self._source(bundle, split) + " · saved with the model")
+        self._set_misclassified([], "A saved model keeps its figures, not the reviews: "
+                                    "evaluate it on a file to list the misclassified ones.")
+
+    def show_metrics(self, metrics: dict[str, Any], split: str = "test",
+                     source: str = "") -> None:
+        """Lay out a ``compute_metrics`` result (also what ``evaluate_bundle`` returns)."""
+        self._check_thread()
+        self._metrics = metrics
+        self._classes = [str(c) for c in metrics.get("classes", [])]
+        count = int(metrics.get("count", 0))
+        name = _SET_NAMES.get(split, split.capitalize() + " set")
+        self.heading_label.setText(f"{name} · {count:,} reviews")
+        notes = [source] if source else []
+        if split == "validation":
+            notes.append("There was no separate test set, so these figures come from the "
+                         "validation reviews that also chose the best epoch (a little "
+                         "optimistic).")
+        self.note_label.setText("  ".join(notes))
+        self.accuracy_card.set_value(_percent(metrics.get("accuracy")))
+        self.macro_f1_card.set_value(f"{float(metrics.get('macro_f1', 0.0)):.3f}")
+        has_ordinal = "mae" in metrics
+        self.mae_card.setVisible(has_ordinal)
+        self.within_one_card.setVisible(has_ordinal)
+        if has_ordinal:
+            self.mae_card.set_value(f"{float(metrics['mae']):.2f}")
+            self.within_one_card.set_value(_percent(metrics.get("within_one")))
+        self.count_card.set_value(f"{count:,}")
+        self._fill_class_table(metrics.get("per_class", []))
+        confusion = metrics.get("confusion")
+        if confusion and self._classes:
+            self.heatmap.set_matrix(confusion, self._classes)
+        else:
+            self.heatmap.clear()
+        self._fill_mistakes(confusion or [])
+        self._fill_filter_combos()
+        self.status_message.emit(f"{name}: accuracy {_percent(metrics.get('accuracy'))}, "
+                                 f"macro-F1 {float(metrics.get('macro_f1', 0.0)):.3f}")
+
+    def metrics(self) -> dict[str, Any] | None:
+        return self._metrics
+
+    def misclassified_count(self) -> int:
+        return self.errors_model.rowCount()
+
+    def visible_misclassified(self) -> int:
+        """Rows left after the filters."""
+        return self.errors_proxy.rowCount()
+
+    def set_class_filter(self, true_index: int = ANY, predicted_index: int = ANY) -> None:
+        """Show only errors of one true and/or predicted class (ANY = -1 for either)."""
+        self.true_filter.setCurrentIndex(true_index + 1)
+        self.predicted_filter.setCurrentIndex(predicted_index + 1)
+
+    # ------------------------------------------------------------------ internals
+    def _check_thread(self) -> None:
+        assert self.thread() is QThread.currentThread(), "ResultsPanel used off the GUI thread"
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.PaletteChange and self._metrics is not None:
+            self._fill_mistakes(self._metrics.get("confusion") or [])
+        super().changeEvent(event)
+
+    @staticmethod
+    def _source(bundle: ModelBundle, split: str) -> str:
+        info = bundle.info or {}
+        if split == "test" and info.get("test_source"):
+            return f"Reviews never used in training ({info['test_source']})."
+        return ""
+
+    def _fill_class_table(self, per_class: Sequence[dict[str, Any]]) -> None:
+        self.class_table.setRowCount(len(per_class))
+        for row, entry in enumerate(per_class):
+            name = QTableWidgetItem(str(entry.get("class", "")))
+            self.class_table.setItem(row, 0, name)
+            values = [f"{float(entry.get(key, 0.0)):.3f}" for key in ("precision", "recall", "f1")]
+            values.append(f"{int(entry.get('support', 0)):,}")
+            for column, value in enumerate(values, 1):
+                item = QTableWidgetItem(value)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.class_table.setItem(row, column, item)
+        # As tall as its rows (no empty white area under a 2-class table); scrolls when short.
+        frame = 2 * self.class_table.frameWidth()
+        height = (self.class_table.horizontalHeader().sizeHint().height() + frame
+                  + self.class_table.verticalHeader().defaultSectionSize() * len(per_class))
+        self.class_table.setMaximumHeight(height + 2)
+        self.class_table.setMinimumHeight(min(height + 2, 140))
+
+    def _fill_mistakes(self, confusion: Sequence[Sequence[int]], limit: int = 4) -> None:
+        """The largest off-diagonal cells, as links that filter the list of reviews."""
+        matrix = np.asarray(confusion, dtype=np.int64)
+        pairs = [(int(matrix[i, j]), i, j) for i in range(len(matrix))
+                 for j in range(len(matrix)) if i != j and matrix[i, j] > 0]
+        pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+        if not pairs:
+            self.mistakes_label.setText("None: every review was classified correctly."
+                                        if matrix.size else "–")
+            return
+        link = self._link_color().name()
+        lines = []
+        for count, i, j in pairs[:limit]:
+            share = count / max(int(matrix[i].sum()), 1)
+            noun = "review" if count == 1 else "reviews"
+            lines.append(f'<a href="pair:{i}:{j}" style="color:{link}">'
+                         f'{html.escape(self._classes[i])} read as '
+                         f'{html.escape(self._classes[j])}</a>: {count:,} {noun} '
+                         f'({share:.0%} of {html.escape(self._classes[i])})')
+        self.mistakes_label.setText("<br>".join(lines))
+
+    def _link_color(self) -> QColor:
+        """The palette's link colour, unless it is too dark to read on this background."""
+        palette = self.palette()
+        link = palette.color(QPalette.ColorRole.Link)
+        window = palette.color(QPalette.ColorRole.Window)
+        if contrast_ratio(link, window) >= 4.5:
+            return link
+        return role_color(OKABE_ITO["sky_blue"] if is_dark(palette) else OKABE_ITO["blue"],
+                          palette)
+
+    def _mistake_link(self, link: str) -> None:
+        _, true_index, predicted_index = link.split(":")
+        self.set_class_filter(int(true_index), int(predicted_index))
+
+    def _fill_filter_combos(self) -> None:
+        for combo in (self.true_filter, self.predicted_filter):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem("any class", ANY)
+            for index, name in enumerate(self._classes):
+                combo.addItem(name, index)
+            combo.blockSignals(False)
+        self._filters_changed()
+
+    def _set_misclassified(self, rows: Sequence[Misclassified], empty_message: str) -> None:
+        self.errors_model.set_rows(rows, self._classes)
+        self.errors_view.sortByColumn(MisclassifiedModel.CONFIDENCE,
+                                      Qt.SortOrder.DescendingOrder)
+        self.errors_placeholder.setText(empty_message)
+        has_rows = bool(rows)
+        self.errors_stack.setCurrentWidget(self.errors_view if has_rows
+                                           else self.errors_placeholder)
+        for widget in (self.true_filter, self.predicted_filter, self.words_filter):
+            widget.setEnabled(has_rows)
+        self._update_count()
+
+    def _filters_changed(self) -> None:
+        true_index = self.true_filter.currentData()
+        predicted_index = self.predicted_filter.currentData()
+        self.errors_proxy.set_classes(ANY if true_index is None else int(true_index),
+                                      ANY if predicted_index is None else int(predicted_index))
+        self.errors_proxy.set_words(self.words_filter.text())
+        self._update_count()
+
+    def _update_count(self) -> None:
+        total = self.errors_model.rowCount()
+        shown = self.errors_proxy.rowCount()
+        if total == 0:
+            self.errors_count_label.setText("")
+        elif shown == total:
+            self.errors_count_label.setText(f"{total:,} misclassified")
+        else:
+            self.errors_count_label.setText(f"{shown:,} of {total:,} shown")
+
+    def _cell_clicked(self, true_index: int, predicted_index: int) -> None:
+        """A click on the heat map lists those reviews (a diagonal cell: all errors of a class)."""
+        if true_index == predicted_index:
+            self.set_class_filter(true_index, ANY)
+        else:
+            self.set_class_filter(true_index, predicted_index)
+
+    def _row_activated(self, index: QModelIndex) -> None:
+        source = self.errors_proxy.mapToSource(index)
+        if not source.isValid():
+            return
+        item = self.errors_model.record(source.row())
+        self.review_activated.emit(item.text)
+        self.review_dialog.show_review(item, self._classes)
+
+
+def _read_sample_table():
+    """The sample reviews as a ReviewTable, with the engine's reader when it is there."""
+    import resources
+
+    try:
+        from core.readers import read_reviews
+    except ImportError:
+        read_reviews = None
+    if read_reviews is not None:
+        return read_reviews(resources.SAMPLE_REVIEWS, text_column="text", label_column="stars")
+    import csv
+
+    from core.table import ReviewTable
+
+    with open(resources.SAMPLE_REVIEWS, newline="", encoding="utf-8") as stream:
+        records = list(csv.DictReader(stream))
+    return ReviewTable(texts=[r["text"] for r in records], labels=[r["stars"] for r in records],
+                       rows=list(range(1, len(records) + 1)), path=str(resources.SAMPLE_REVIEWS),
+                       label_column="stars")
+
+
+def preview_outcome(scheme_kind: str = "three", epochs: int = 6):
+    """Train a tiny model on the sample reviews (seconds) and return the TrainingOutcome."""
+    from core.config import TrainConfig
+    from core.labels import make_scheme
+    from core.pipeline import run_training
+
+    table = _read_sample_table()
+    config = TrainConfig(cell="gru", bidirectional=True, embedding_dim=32, hidden_size=32,
+                         epochs=epochs, batch_size=16, learning_rate=5e-3, min_count=1,
+                         test_share=0.2, early_stopping=False, max_length=120)
+    return run_training(table, config, make_scheme(scheme_kind, table.labels))
+
+
+def show_preview_outcome(panel: ResultsPanel, outcome) -> None:
+    """Feed a TrainingOutcome's test rows to the panel, as the main window does."""
+    data = outcome.data
+    texts = [data.table.texts[int(row)] for row in data.test.rows]
+    panel.show_outcome(outcome.bundle, texts, data.test.labels.tolist(),
+                       outcome.test_predictions.tolist(), outcome.test_probabilities)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    import resources
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setStyleSheet(resources.load_stylesheet())
+    window = ResultsPanel()
+    window.setWindowTitle("Results panel preview")
+    window.status_message.connect(print)
+    window.review_activated.connect(lambda text: print("activated:", text[:60]))
+    window.resize(1280, 800)
+    print("Training a small model on the sample reviews...")
+    show_preview_outcome(window, preview_outcome(sys.argv[1] if len(sys.argv) > 1 else "three"))
+    window.show()
+    sys.exit(app.exec())
