@@ -40,6 +40,9 @@ MAX_JSON_BYTES = 1 << 30
 HEAD_RECORDS = 200
 PARQUET_BATCH = 4096
 DELIMITERS = ",;\t|"
+# csv.Sniffer's regexes take super-linear time: 4 KB of ',"' alternations took a second and
+# 60 KB over a minute, so it only ever sees the first 2 KB of a file.
+SNIFF_CHARS = 2048
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 
@@ -240,7 +243,8 @@ def sniff_delimiter(sample_text: str, default: str) -> str:
         return present[0]
     if not present:
         return default
-    cut = sample_text.rsplit("\n", 1)[0] if "\n" in sample_text else sample_text
+    head = sample_text[:SNIFF_CHARS]
+    cut = head.rsplit("\n", 1)[0] if "\n" in head else head
     try:
         sniffed = csv.Sniffer().sniff(cut, delimiters="".join(present)).delimiter
     except csv.Error:
@@ -494,6 +498,11 @@ class TextLinesSource(_TextSource):
             yield RawRecord(number, number, [line[:-1] if line.endswith("\n") else line])
 
 
+# Every row is aligned to every column, so objects that each bring new keys would make
+# reading quadratic; a review table never needs this many fields.
+MAX_JSON_COLUMNS = 1000
+
+
 def _keys_in_order(items: Sequence[Any]) -> list[str]:
     keys: dict[str, None] = {}
     for item in items:
@@ -501,7 +510,9 @@ def _keys_in_order(items: Sequence[Any]) -> list[str]:
             keys.update(dict.fromkeys(item))
         elif isinstance(item, str):
             keys["text"] = None
-    return clean_header(list(keys))
+        if len(keys) >= MAX_JSON_COLUMNS:
+            break
+    return clean_header(list(keys)[:MAX_JSON_COLUMNS])
 
 
 def _as_object(value: Any, where: str) -> tuple[dict, str | None]:
@@ -540,8 +551,8 @@ class JsonLinesSource(_TextSource):
             except json.JSONDecodeError as exc:
                 hint = " If the whole file is one JSON array, name it .json." if number == 1 else ""
                 raise ReviewDataError(
-                    f"this line is not valid JSON ({exc.msg} at column {exc.colno}). JSON Lines "
-                    f"needs one complete object per line.{hint}", path=self.path,
+                    f"this line is not valid JSON ({_json_msg(exc)} at column {exc.colno}). "
+                    f"JSON Lines needs one complete object per line.{hint}", path=self.path,
                     line=number) from exc
             row += 1
             obj, problem = _as_object(value, f"line {number}")
@@ -578,7 +589,7 @@ class JsonSource(RecordSource):
             items = self._parse(text) if text.strip() else []
         self._items = items
         self.total_rows = len(items)
-        self.columns = _keys_in_order(items)
+        self.columns = _keys_in_order(items[:HEAD_RECORDS])  # as JSON Lines: the first objects
         self._done = 0
 
     def _read_bytes(self, path: Path) -> bytes:
@@ -604,7 +615,7 @@ class JsonSource(RecordSource):
             if exc.msg == "Extra data" and exc.lineno > 1 and _is_object(first):
                 raise LooksLikeJsonLines from exc
             raise ReviewDataError(
-                f"not valid JSON ({exc.msg} at column {exc.colno}): fix the file there, or "
+                f"not valid JSON ({_json_msg(exc)} at column {exc.colno}): fix the file there, or "
                 "save one review object per line as JSON Lines (.jsonl)",
                 path=self.path, line=exc.lineno) from exc
         items = find_records(document)
@@ -622,6 +633,11 @@ class JsonSource(RecordSource):
             self._done = row
             obj, problem = _as_object(item, f"item {row}")
             yield RawRecord(row, None, [obj.get(name) for name in self.columns], None, problem)
+
+
+def _json_msg(exc: json.JSONDecodeError) -> str:
+    """json's message without a dangling 'at' ("Invalid control character at")."""
+    return exc.msg.removesuffix(" at")
 
 
 def _is_object(text: str) -> bool:
