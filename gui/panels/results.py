@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     QThread,
     Signal,
 )
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -266,8 +266,7 @@ class ResultsPanel(QWidget):
 
         self.heatmap = ConfusionHeatmap()
         self.heatmap.cell_clicked.connect(self._cell_clicked)
-        heat_caption = QLabel("Shade: share of the true class. Blue: correct; orange: "
-                              "misclassified. Click a cell to list its reviews.")
+        self.heat_caption = heat_caption = QLabel()
         heat_caption.setWordWrap(True)
         heat_box = QGroupBox("Confusion matrix")
         heat_layout = QVBoxLayout(heat_box)
@@ -340,7 +339,14 @@ class ResultsPanel(QWidget):
         for column in (MisclassifiedModel.TRUE, MisclassifiedModel.PREDICTED,
                        MisclassifiedModel.CONFIDENCE):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.errors_view.activated.connect(self._row_activated)
+        # Double-click (and Enter on the current row) opens the review; ``activated`` is not
+        # used because whether it fires on double-click depends on the platform style.
+        self.errors_view.doubleClicked.connect(self._row_activated)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self.errors_view)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(
+                lambda: self._row_activated(self.errors_view.currentIndex()))
 
         self.true_filter = QComboBox()
         self.predicted_filter = QComboBox()
@@ -398,6 +404,7 @@ class ResultsPanel(QWidget):
         self.heatmap.clear()
         self.mistakes_label.setText("–")
         self._set_misclassified([], "Misclassified reviews are listed here after training.")
+        self._update_heat_caption()
         self.review_dialog.hide()
 
     def show_outcome(self, bundle: ModelBundle, texts: Sequence[str], y_true: Sequence[int],
@@ -426,8 +433,8 @@ class ResultsPanel(QWidget):
             confidence = row_probs[int(guess)] if row_probs else math.nan
             rows.append(Misclassified(position, str(text), int(truth), int(guess), confidence,
                                       row_probs))
-        self.show_metrics(metrics, split=split, source=self._source(bundle, split))
-        self._set_misclassified(rows, "No review was misclassified.")
+        self._display(metrics, split, self._source(bundle, split), rows,
+                      "No review was misclassified.")
 
     def show_metrics_only(self, bundle: ModelBundle) -> None:
         """A loaded model: the figures saved with it (test, else validation), no review list."""
@@ -438,15 +445,19 @@ class ResultsPanel(QWidget):
             self.clear()
             self.note_label.setText("This model file holds no evaluation figures.")
             return
-        self.show_metrics(metrics, split=split,
-                          source=self._source(bundle, split) + " · saved with the model")
-        self._set_misclassified([], "A saved model keeps its figures, not the reviews: "
-                                    "evaluate it on a file to list the misclassified ones.")
+        source = " ".join(filter(None, ["Figures saved with the model when it was trained.",
+                                        self._source(bundle, split)]))
+        self._display(metrics, split, source, [], "A saved model keeps its figures, not the "
+                      "reviews: evaluate it on a file to list the misclassified ones.")
 
     def show_metrics(self, metrics: dict[str, Any], split: str = "test",
                      source: str = "") -> None:
         """Lay out a ``compute_metrics`` result (also what ``evaluate_bundle`` returns)."""
         self._check_thread()
+        self._display(metrics, split, source, [], "No reviews were passed with these figures.")
+
+    def _display(self, metrics: dict[str, Any], split: str, source: str,
+                 rows: Sequence[Misclassified], empty_message: str) -> None:
         self._metrics = metrics
         self._classes = [str(c) for c in metrics.get("classes", [])]
         count = int(metrics.get("count", 0))
@@ -473,8 +484,10 @@ class ResultsPanel(QWidget):
             self.heatmap.set_matrix(confusion, self._classes)
         else:
             self.heatmap.clear()
-        self._fill_mistakes(confusion or [])
         self._fill_filter_combos()
+        self._set_misclassified(rows, empty_message)
+        self._fill_mistakes(confusion or [])
+        self._update_heat_caption()
         self.status_message.emit(f"{name}: accuracy {_percent(metrics.get('accuracy'))}, "
                                  f"macro-F1 {float(metrics.get('macro_f1', 0.0)):.3f}")
 
@@ -528,7 +541,7 @@ class ResultsPanel(QWidget):
         self.class_table.setMinimumHeight(min(height + 2, 140))
 
     def _fill_mistakes(self, confusion: Sequence[Sequence[int]], limit: int = 4) -> None:
-        """The largest off-diagonal cells, as links that filter the list of reviews."""
+        """The largest off-diagonal cells, as links that filter the list of reviews (if any)."""
         matrix = np.asarray(confusion, dtype=np.int64)
         pairs = [(int(matrix[i, j]), i, j) for i in range(len(matrix))
                  for j in range(len(matrix)) if i != j and matrix[i, j] > 0]
@@ -538,15 +551,23 @@ class ResultsPanel(QWidget):
                                         if matrix.size else "–")
             return
         link = self._link_color().name()
+        with_links = self.errors_model.rowCount() > 0  # links filter the list; none, no links
         lines = []
         for count, i, j in pairs[:limit]:
             share = count / max(int(matrix[i].sum()), 1)
             noun = "review" if count == 1 else "reviews"
-            lines.append(f'<a href="pair:{i}:{j}" style="color:{link}">'
-                         f'{html.escape(self._classes[i])} read as '
-                         f'{html.escape(self._classes[j])}</a>: {count:,} {noun} '
-                         f'({share:.0%} of {html.escape(self._classes[i])})')
+            pair = f"{html.escape(self._classes[i])} read as {html.escape(self._classes[j])}"
+            if with_links:
+                pair = f'<a href="pair:{i}:{j}" style="color:{link}">{pair}</a>'
+            lines.append(f"{pair}: {count:,} {noun} "
+                         f"({share:.0%} of {html.escape(self._classes[i])})")
         self.mistakes_label.setText("<br>".join(lines))
+
+    def _update_heat_caption(self) -> None:
+        text = "Shade: share of the true class. Blue: correct; orange: misclassified."
+        if self.errors_model.rowCount():
+            text += " Click a cell to list its reviews."
+        self.heat_caption.setText(text)
 
     def _link_color(self) -> QColor:
         """The palette's link colour, unless it is too dark to read on this background."""
