@@ -166,6 +166,28 @@ def configure_application(app: QApplication) -> None:
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app))
 
 
+def warm_up_engine() -> None:
+    """Pay torch's one-time lazy imports now rather than during the first training run.
+
+    Creating the first optimiser imports ``torch._dynamo`` (1-5 s here); done in the
+    worker at the start of a run, that import competes with the GUI thread for the GIL
+    and shows up as the longest stall of the run. A background thread at start-up, while
+    the user picks a file, takes it out of the way.
+    """
+    import torch
+
+    from core.model import RecurrentClassifier
+
+    model = RecurrentClassifier(16, 2, cell="gru", embedding_dim=4, hidden_size=4)
+    torch.optim.Adam(model.parameters())
+
+
+def start_warm_up() -> threading.Thread:
+    thread = threading.Thread(target=warm_up_engine, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_app(argv: list[str]) -> int:
     """Open the main window; a path on the command line is opened as reviews or a model."""
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
@@ -181,6 +203,7 @@ def run_app(argv: list[str]) -> int:
     window = MainWindow()
     window.log_path = log_path
     window.show()
+    start_warm_up()
     paths = [a for a in argv if not a.startswith("-")]
     if paths:
         QTimer.singleShot(0, window, lambda: window.open_any(paths[0]))

@@ -478,6 +478,7 @@ class DataPanel(QWidget):
 
     def _size_preview_columns(self) -> None:
         header = self.preview_view.horizontalHeader()
+        header.setResizeContentsPrecision(30)  # measure 30 rows, not all 200
         self.preview_view.resizeColumnsToContents()
         for column in range(self.preview_model.columnCount()):
             header.resizeSection(column, min(header.sectionSize(column), 420))
