@@ -215,8 +215,11 @@ class TopWords:
 
 def top_words(sequences: Sequence[np.ndarray], scores: Sequence[np.ndarray], k: int,
               vocab: Vocabulary) -> TopWords:
-    """Sum each word's scores within a review and keep the k largest either way.
+    """Each review's k words with the strongest push toward, and against, its class.
 
+    A word's push is its strongest single occurrence (largest absolute score, with its sign),
+    not the sum: summing lets a word that occurs ten times with tiny effects ("the", ",")
+    outrank the one "superb" that decided the review. Each word lands in one list only.
     ``<unk>`` and ``<pad>`` are left out: every unknown word shares one vector, so its score
     says nothing about the word itself.
     """
@@ -234,15 +237,19 @@ def top_words(sequences: Sequence[np.ndarray], scores: Sequence[np.ndarray], k: 
     rows = np.repeat(np.arange(count, dtype=np.int64), lengths)
     keep = ids > UNK_INDEX
     keys = rows[keep] * size + ids[keep]
-    unique, inverse = np.unique(keys, return_inverse=True)
-    sums = np.bincount(inverse, weights=values[keep], minlength=len(unique))
+    kept_values = values[keep]
+    by_strength = np.lexsort((-np.abs(kept_values), keys))  # per word, strongest first
+    first = np.ones(len(by_strength), dtype=bool)
+    first[1:] = keys[by_strength][1:] != keys[by_strength][:-1]
+    strongest_at = by_strength[first]
+    unique, strongest = keys[strongest_at], kept_values[strongest_at]
     word_rows, word_ids = unique // size, unique % size
     itos = vocab.itos
     for sign, names, chosen in ((1.0, toward, toward_ids), (-1.0, against, against_ids)):
-        picked = np.flatnonzero(sums * sign > 0)
-        order = picked[np.lexsort((-sums[picked] * sign, word_rows[picked]))]
-        ordered_rows = word_rows[order]
-        starts = np.searchsorted(ordered_rows, np.arange(count + 1))
+        push = strongest * sign
+        picked = np.flatnonzero(push > 0)
+        order = picked[np.lexsort((-push[picked], word_rows[picked]))]
+        starts = np.searchsorted(word_rows[order], np.arange(count + 1))
         for row in np.flatnonzero(np.diff(starts)):
             best = word_ids[order[starts[row]:min(starts[row] + k, starts[row + 1])]]
             chosen[row] = best

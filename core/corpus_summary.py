@@ -200,8 +200,8 @@ class CorpusSummary:
                              "classes": self._share(entry["counts"])}
                       for name, entry in self.files.items()},
             "words": {
-                "pushed_positive": _common(self.pushed["positive"], top),
-                "pushed_negative": _common(self.pushed["negative"], top),
+                "pushed_positive": _net(self.pushed["positive"], self.pushed["negative"], top),
+                "pushed_negative": _net(self.pushed["negative"], self.pushed["positive"], top),
                 "toward_class": {name: _common(counter, top)
                                  for name, counter in zip(self.classes, self.toward_class)},
                 "against_class": {name: _common(counter, top)
@@ -211,6 +211,19 @@ class CorpusSummary:
             "most_uncertain": self.uncertain.best_first(),
         })
         return document
+
+
+def _net(this: Counter[str], other: Counter[str], top: int) -> list[dict[str, Any]]:
+    """Words that pushed this way in more reviews than the other way, most consistent first.
+
+    Ranking by the plain count would crown "the" and "." (they are in almost every review and
+    push either way); the net count (reviews pushed this way minus the other way) keeps the
+    words whose direction is consistent, such as "great" or "refund".
+    """
+    rows = [(word, count, count - other.get(word, 0)) for word, count in this.items()
+            if count > other.get(word, 0)]
+    rows.sort(key=lambda item: (-item[2], -item[1], item[0]))
+    return [{"word": word, "reviews": count, "net": net} for word, count, net in rows[:top]]
 
 
 def _common(counter: Counter[str], top: int) -> list[list[Any]]:

@@ -168,8 +168,15 @@ def test_summary_counts_equal_the_predictions(tmp_path, bundle):
     assert confident[0] == pytest.approx(max(r["confidence"] for r in rows), abs=1e-5)
     margins = [e["margin"] for e in summary["most_uncertain"]]
     assert margins == sorted(margins) and len(margins) == 5
-    pushed = dict(summary["words"]["pushed_positive"]) | dict(summary["words"]["pushed_negative"])
-    assert pushed and all(count > 0 for count in pushed.values())
+    words = summary["words"]
+    positive = {e["word"]: e for e in words["pushed_positive"]}
+    negative = {e["word"]: e for e in words["pushed_negative"]}
+    assert positive or negative
+    assert not set(positive) & set(negative)
+    for entry in [*positive.values(), *negative.values()]:
+        assert 0 < entry["net"] <= entry["reviews"]
+    nets = [e["net"] for e in words["pushed_positive"]]
+    assert nets == sorted(nets, reverse=True)
     assert summary["labelled"]["reviews"] == 65  # the label column is scored
 
 
@@ -238,13 +245,14 @@ def test_precision_requests_that_cannot_run_fall_back_with_a_note():
     assert precision in ("bf16", "fp32") and (precision == "bf16") == (note == "")
 
 
-def test_top_words_sum_repeats_and_leave_out_unknown_words():
-    vocab = Vocabulary(["<pad>", "<unk>", "good", "bad", "plot", "fine"])
-    sequences = [np.array([2, 4, 2, 1, 3]), np.array([5, 3])]
-    scores = [np.array([0.3, 0.2, 0.3, 5.0, -0.4]), np.array([-0.1, 0.0])]
+def test_top_words_rank_strongest_occurrences_and_leave_out_unknown_words():
+    vocab = Vocabulary(["<pad>", "<unk>", "good", "bad", "plot", "fine", "the"])
+    sequences = [np.array([6, 4, 6, 1, 3, 2, 6, 4]), np.array([5, 3])]
+    scores = [np.array([0.2, 0.25, 0.2, 5.0, -0.4, 0.3, 0.2, -0.3]), np.array([-0.1, 0.0])]
     words = top_words(sequences, scores, 2, vocab)
-    assert words.toward == [["good", "plot"], []]
-    assert words.against == [["bad"], ["fine"]]
+    assert words.toward == [["good", "the"], []]  # "the" x3 sums to 0.6 but never beats 0.3
+    assert words.against == [["bad", "plot"], ["fine"]]  # plot: its -0.3 beats its +0.25
+    assert top_words(sequences, scores, 1, vocab).toward == [["good"], []]
 
 
 def test_class_polarity_follows_the_scheme():

@@ -1,0 +1,267 @@
+"""Batch analysis speed and accuracy on the IMDB test reviews, against a plain loop and VADER.
+
+For each model (a 128-wide unidirectional LSTM and GRU, trained here on a slice of the IMDB
+training reviews, or given with --model), in one run on one machine:
+
+- plain loop: the same model and weights, random order, batches of 64 each padded to its
+  longest review, pack_padded_sequence (what a notebook does);
+- ours, model only: ``BatchPredictor`` (length-sorted batches, unpacked layers) in fp32, int8
+  (dynamic quantization) and bf16 autocast (refused or emulated on CPUs without bf16);
+- ours, end to end: ``core.batch.analyze`` from a CSV of the test reviews to a Parquet file
+  (reading, tokenizing, predicting, writing), with --explain none and fast;
+- VADER (compound >= 0 means positive), on the same texts.
+
+Every figure is reviews per second over the whole set, tokenizing included except in the
+"model only" rows; accuracy is on the same reviews. The plain loop and fp32 must agree exactly
+(same weights, exact padding), which the script checks.
+
+    python bench/batch.py                       # full run: 25,000 test reviews
+    python bench/batch.py --limit 500 --train 1000 --epochs 1   # a quick smoke test
+    python bench/batch.py --model lstm.ramodel --model gru.ramodel   # reuse trained models
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.batch import BatchOptions, analyze  # noqa: E402
+from core.batch_inference import BatchPredictor, bf16_supported  # noqa: E402
+from core.batching import pad_batch  # noqa: E402
+from core.bundle import ModelBundle  # noqa: E402
+from core.config import TrainConfig  # noqa: E402
+from core.device import configure_threads  # noqa: E402
+from core.labels import make_scheme  # noqa: E402
+from core.model import RecurrentClassifier, reverse_within_length  # noqa: E402
+from core.pipeline import run_training  # noqa: E402
+from core.predict import Predictor  # noqa: E402
+from core.readers import read_reviews  # noqa: E402
+from core.table import ReviewTable  # noqa: E402
+
+DATASETS = Path(os.environ.get("REVIEW_DATASETS", ROOT.parent / "shared" / "datasets"))
+IMDB = DATASETS / "imdb" / "imdb.csv.gz"
+
+
+# ---------------------------------------------------------------- the plain loop
+
+
+def plain_logits(model: RecurrentClassifier, ids: torch.Tensor,
+                 lengths: torch.Tensor) -> torch.Tensor:
+    """The model run the textbook way: every recurrent layer on a PackedSequence."""
+    x = model.embedding(ids)
+    steps = ids.size(1)
+
+    def packed_run(rnn: torch.nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+        packed = pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = rnn(packed)
+        return pad_packed_sequence(out, batch_first=True, total_length=steps)[0]
+
+    for index, forward_rnn in enumerate(model.forward_layers):
+        out = packed_run(forward_rnn, x)
+        if model.bidirectional:
+            backward = packed_run(model.backward_layers[index], reverse_within_length(x, lengths))
+            out = torch.cat([out, reverse_within_length(backward, lengths)], dim=-1)
+        x = out
+    return model.classifier(model.pool(x, lengths))
+
+
+def plain_predict(model: RecurrentClassifier, sequences: Sequence[np.ndarray],
+                  seed: int = 0) -> np.ndarray:
+    """Random order, batches of 64, each padded to its longest review; [N, C] logits."""
+    model.eval()
+    order = np.random.default_rng(seed).permutation(len(sequences))
+    out = np.zeros((len(sequences), model.classifier.out_features), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(order), 64):
+            index = order[start:start + 64]
+            ids, lengths = pad_batch([sequences[i] for i in index])
+            out[index] = plain_logits(model, ids, lengths).numpy()
+    return out
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def timed(function: Callable[[], object]) -> tuple[object, float]:
+    began = time.perf_counter()
+    value = function()
+    return value, time.perf_counter() - began
+
+
+def accuracy(predicted: np.ndarray, truth: np.ndarray) -> float:
+    return float((predicted == truth).mean())
+
+
+def train_model(table: ReviewTable, cell: str, count: int, epochs: int,
+                max_length: int) -> ModelBundle:
+    rows = [i for i, s in enumerate(table.splits or []) if s == "train"]
+    rows = sorted(np.random.default_rng(0).choice(rows, min(count, len(rows)),
+                                                  replace=False).tolist())
+    subset = table.subset(rows)
+    subset.splits = None
+    config = TrainConfig(cell=cell, bidirectional=False, layers=1, embedding_dim=128,
+                         hidden_size=128, pooling="last", dropout=0.2, max_length=max_length,
+                         truncation="head_tail", vocab_size=20000, epochs=epochs,
+                         early_stopping=False, test_share=0.0, validation_share=0.05,
+                         device="cpu")
+    began = time.perf_counter()
+    bundle = run_training(subset, config, make_scheme("auto", subset.labels)).bundle
+    print(f"  trained {cell} on {len(rows):,} reviews, {epochs} epoch(s) in "
+          f"{time.perf_counter() - began:.0f}s", flush=True)
+    return bundle
+
+
+def write_csv(path: Path, texts: Sequence[str], labels: Sequence[str]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(texts, labels))
+
+
+class Table:
+    """Rows printed as they come, so a long run shows figures early."""
+
+    HEADER = f"{'method':<38}{'reviews/s':>11}{'x plain':>9}{'accuracy':>10}{'vs fp32':>9}"
+
+    def __init__(self) -> None:
+        self.plain = 0.0
+        self.fp32 = 0.0
+        print(self.HEADER)
+        print("-" * len(self.HEADER), flush=True)
+
+    def row(self, name: str, per_second: float | None, acc: float | None,
+            note: str = "") -> None:
+        speed = f"{per_second:>11,.0f}" if per_second else f"{'-':>11}"
+        ratio = (f"{per_second / self.plain:>8.2f}x" if per_second and self.plain
+                 else f"{'':>9}")
+        acc_text = f"{acc:>10.2%}" if acc is not None else f"{'-':>10}"
+        delta = (f"{(acc - self.fp32) * 100:>+8.2f}p" if acc is not None and self.fp32
+                 else f"{'':>9}")
+        print(f"{name:<38}{speed}{ratio}{acc_text}{delta}  {note}".rstrip(), flush=True)
+
+
+# ---------------------------------------------------------------- one model
+
+
+def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[str],
+                truth: np.ndarray, workdir: Path) -> None:
+    print(f"\n{name}: {bundle.config.cell}, embedding {bundle.config.embedding_dim}, hidden "
+          f"{bundle.config.hidden_size}, {'bi' if bundle.config.bidirectional else 'uni'}"
+          f"directional, {bundle.config.layers} layer(s), pooling {bundle.config.pooling}, "
+          f"max {bundle.config.max_length} tokens")
+    table = Table()
+    encoder = Predictor(bundle)
+    model = bundle.model.eval()
+    count = len(texts)
+
+    # Plain loop, end to end (tokenizing included) and model only.
+    sequences, encode_seconds = timed(lambda: encoder.encode(texts))
+    plain_out, plain_seconds = timed(lambda: plain_predict(model, sequences))
+    plain_predicted = np.asarray(plain_out).argmax(1)
+    table.plain = count / (plain_seconds + encode_seconds)
+    table.row("plain loop (pack, batch 64), end to end", table.plain,
+              accuracy(plain_predicted, truth))
+    table.row("  tokenizing alone", count / encode_seconds, None)
+    table.row("  plain loop, model only", count / plain_seconds, None)
+
+    # Ours, model only, each precision.
+    for precision in ("fp32", "int8", "bf16"):
+        predictor = BatchPredictor(model, precision, explain="none")
+        predictor.precision = precision  # measure bf16 even where it is not offered
+        note = "" if precision != "bf16" or bf16_supported() else "(CPU lacks native bf16)"
+        try:
+            output, seconds = timed(lambda p=predictor: p.run(sequences))
+        except RuntimeError as error:
+            table.row(f"ours {precision}, model only", None, None,
+                      f"fails: {str(error).splitlines()[0][:60]}")
+            continue
+        predicted = output.probabilities.argmax(1)
+        acc = accuracy(predicted, truth)
+        if precision == "fp32":
+            table.fp32 = acc
+            same = int((predicted == plain_predicted).sum())
+            note = f"same class as plain loop on {same:,}/{count:,}"
+        table.row(f"ours {precision}, model only", count / seconds, acc, note)
+
+    # Ours end to end: CSV in, Parquet out, through analyze().
+    source = workdir / "reviews.csv"
+    write_csv(source, texts, labels)
+    runs = [("none", "fp32"), ("none", "int8"), ("fast", "fp32")]
+    for explain, precision in runs:
+        out = workdir / f"{name}-{explain}-{precision}.parquet"
+        result = analyze([source], bundle, out, BatchOptions(explain=explain, precision=precision,
+                                                            include_text=False))
+        acc = result.summary.get("labelled", {}).get("accuracy")
+        label = f"ours analyze(), explain {explain}, {result.precision}"
+        table.row(label, result.reviews_per_second, acc, "file to file")
+
+
+def bench_vader(texts: list[str], labels: list[str]) -> None:
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        print("\nVADER: vaderSentiment is not installed")
+        return
+    analyzer = SentimentIntensityAnalyzer()
+    scores, seconds = timed(lambda: [analyzer.polarity_scores(t)["compound"] for t in texts])
+    predicted = np.array(["pos" if s >= 0 else "neg" for s in scores])  # type: ignore[union-attr]
+    acc = float((predicted == np.array(labels)).mean())
+    print(f"\nVADER (compound >= 0 is positive): {len(texts) / seconds:,.0f} reviews/s, "
+          f"accuracy {acc:.2%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--limit", type=int, help="score only the first N test reviews")
+    parser.add_argument("--train", type=int, default=10000, help="IMDB reviews to train on")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument("--cells", default="lstm,gru")
+    parser.add_argument("--model", action="append", default=[],
+                        help="a trained model to use instead of training (repeatable)")
+    parser.add_argument("--save-models", type=Path, help="keep the trained models here")
+    parser.add_argument("--no-vader", action="store_true")
+    args = parser.parse_args()
+    threads = configure_threads(0)
+    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"{threads} torch threads, torch {torch.__version__}, "
+          f"CPU capability {torch.backends.cpu.get_cpu_capability()}, "
+          f"native bf16: {bf16_supported()}")
+    table = read_reviews(IMDB)
+    test = [i for i, s in enumerate(table.splits or []) if s == "test"][: args.limit]
+    texts = [table.texts[i] for i in test]
+    labels = [table.labels[i] for i in test] if table.labels else []
+    print(f"IMDB test reviews: {len(texts):,}", flush=True)
+    models: list[tuple[str, ModelBundle]] = []
+    for path in args.model:
+        models.append((Path(path).stem, ModelBundle.load(path)))
+    if not models:
+        for cell in args.cells.split(","):
+            bundle = train_model(table, cell, args.train, args.epochs, args.max_length)
+            if args.save_models:
+                bundle.save(args.save_models / f"{cell}.ramodel")
+            models.append((cell, bundle))
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
+        for name, bundle in models:
+            truth = np.array([-1 if c is None else c for c in bundle.scheme.encode_all(labels)])
+            bench_model(name, bundle, texts, labels, truth, Path(folder))
+    if not args.no_vader:
+        bench_vader(texts, labels)
+
+
+if __name__ == "__main__":
+    main()
