@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from core.batching import pad_batch
 from core.model import RecurrentClassifier
@@ -77,6 +77,19 @@ class IntegratedGradientsResult:
         return self.completeness_gap / change if change > 0 else 0.0
 
 
+def private_embedding(model: RecurrentClassifier) -> nn.Embedding:
+    """An embedding layer sharing the model's weights, for captum to hook.
+
+    LayerIntegratedGradients hooks the layer it attributes to while it runs; hooking the
+    model's own layer would also rewrite the embeddings of any prediction another thread makes
+    with the same model meanwhile (the batch analyzer, say). A twin layer over the same weight
+    tensor gives identical numbers and leaves the shared model untouched.
+    """
+    source = model.embedding
+    return nn.Embedding(source.num_embeddings, source.embedding_dim,
+                        padding_idx=source.padding_idx, _weight=source.weight)
+
+
 GAP_TOLERANCE = 0.01
 MAX_STEPS = 400
 _STEP_BUDGET = 24_000  # positions x steps per internal batch: bounds memory on long reviews
@@ -99,9 +112,10 @@ def integrated_gradients(model: RecurrentClassifier, ids: np.ndarray, target: in
     from captum.attr import LayerIntegratedGradients  # slow import (matplotlib): only when used
 
     device = model_device(model)
+    embedding = private_embedding(model)
 
     def target_probabilities(token_ids: Tensor, lengths: Tensor) -> Tensor:
-        return torch.softmax(model(token_ids, lengths), dim=1)
+        return torch.softmax(model.forward_embedded(embedding(token_ids), lengths), dim=1)
 
     inputs = torch.as_tensor(ids, dtype=torch.long, device=device).unsqueeze(0)
     baseline = torch.full_like(inputs, PAD_INDEX)
@@ -111,7 +125,7 @@ def integrated_gradients(model: RecurrentClassifier, ids: np.ndarray, target: in
             ends = target_probabilities(torch.cat([inputs, baseline]), lengths.repeat(2))
         probability, baseline_probability = float(ends[0, target]), float(ends[1, target])
         allowed = max(1e-4, (tolerance or 0.0) * abs(probability - baseline_probability))
-        lig = LayerIntegratedGradients(target_probabilities, model.embedding)
+        lig = LayerIntegratedGradients(target_probabilities, embedding)
         while True:
             attributions, delta = lig.attribute(
                 inputs, baselines=baseline, target=target, additional_forward_args=(lengths,),

@@ -1,0 +1,516 @@
+"""Explain panel: type or paste a review and see which words pushed the model which way.
+
+The engine (core.explain) does all the maths in a worker thread; this panel only turns an
+Explanation into colours, bars, lines and sentences.
+
+Colour convention: scores are pushes toward one class, the *explained* class. For a two-class
+model that is the positive class by default, so orange reads "positive" and blue "negative"
+whatever the prediction; with more classes it is the predicted class by default (orange =
+supports the prediction). Either way the legend names the class, and the class switch picks
+another.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QThread, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.bundle import ModelBundle
+from core.explain import Explainer, Explanation
+from core.labels import LabelScheme
+from gui import dialogs
+from gui.shutdown import stop_job
+from gui.widgets.colors import OKABE_ITO, mix, role_color
+from gui.widgets.explain_plots import StrongestWordsChart, TrajectoryPlot
+from gui.widgets.word_view import AWAY_COLOR, TOWARD_COLOR, ScoreLegend, WordView
+from gui.workers import JobContext, JobHandle, start_job
+
+PANEL_METHODS = [("ig", "Integrated gradients"), ("occlusion", "Occlusion")]
+PREDICTED = "__predicted__"
+BAR_WORDS = 8
+
+
+def class_colors(scheme: LabelScheme, palette: QPalette) -> list[QColor]:
+    """Line colours per class: negative blue and positive orange, like the word colours;
+    rating classes in between run from blue through grey to orange; other classes take the
+    remaining Okabe-Ito hues."""
+    count = scheme.num_classes
+    if scheme.ordinal:
+        grey = QColor("#8c8c8c")
+        colors = []
+        for index in range(count):
+            t = index / (count - 1)
+            colors.append(mix(AWAY_COLOR.darker(120), grey, t * 2) if t <= 0.5
+                          else mix(grey, TOWARD_COLOR.darker(110), (t - 0.5) * 2))
+        return colors
+    spare = [OKABE_ITO[name] for name in ("bluish_green", "reddish_purple", "sky_blue",
+                                          "vermillion", "yellow", "black")]
+    negative, positive = scheme.negative_index(), scheme.positive_index()
+    colors = []
+    for index in range(count):
+        if index == positive:
+            colors.append(role_color(OKABE_ITO["orange"], palette))
+        elif index == negative and negative != positive:
+            colors.append(role_color(OKABE_ITO["blue"], palette))
+        else:
+            colors.append(QColor(spare[len(colors) % len(spare)]))
+    return colors
+
+
+def default_target(scheme: LabelScheme) -> str | int:
+    """The class the panel explains unless the user picks one (see the module docstring)."""
+    return scheme.positive_index() if scheme.num_classes == 2 else PREDICTED
+
+
+def format_score(value: float) -> str:
+    return f"{value:+.3f}" if abs(value) >= 0.0005 or value == 0 else f"{value:+.1e}"
+
+
+def method_note(e: Explanation) -> str:
+    """How to read the numbers, in plain words."""
+    target = e.target_name
+    if e.method == "occlusion":
+        return (f"Occlusion: a word's score is how much P({target}) falls when that word alone "
+                "is replaced by an unknown word.")
+    gap = e.relative_completeness_gap
+    text = (f"Integrated gradients ({e.steps} steps): the scores add up to the change in "
+            f"P({target}) from a blank review of the same length "
+            f"({e.baseline_probability:.2f}) to this one "
+            f"({e.probabilities[e.target_class]:.2f})")
+    if gap is not None:
+        text += f", to within {gap:.1%} of that change" if gap >= 0.001 else ", almost exactly"
+    return text + "."
+
+
+def faithfulness_note(e: Explanation) -> str:
+    """ERASER comprehensiveness and sufficiency as two sentences a user can check."""
+    if e.comprehensiveness is None or e.sufficiency is None:
+        return ""
+    target = e.target_name
+    k = e.top_k
+    noun = "word" if k == 1 else f"{k} words"
+    quoted = ", ".join(f"\u201c{e.words[i].word}\u201d" for i in e.top_words[:4])
+    if len(e.top_words) > 4:
+        quoted += ", \u2026"
+    drop = e.comprehensiveness
+    verb = "lowers" if drop >= 0 else "raises"
+    random_drop = e.random_comprehensiveness or 0.0
+    random_verb = "lowers" if random_drop >= 0 else "raises"
+    kept = e.sufficiency
+    kept_text = (f"{abs(kept):.2f} below" if kept > 0.005 else
+                 f"{abs(kept):.2f} above" if kept < -0.005 else "about the same as")
+    return (f"Faithfulness: hiding the top {noun} for {target} ({quoted}, the top 10%) "
+            f"{verb} P({target}) by {abs(drop):.2f}; hiding {k} random "
+            f"word{'s' if k != 1 else ''} {random_verb} it by {abs(random_drop):.2f} on "
+            f"average. Keeping only the top {noun} gives a P({target}) {kept_text} "
+            "the full review's.")
+
+
+class ExplainPanel(QWidget):
+    """Per-word contributions for one review; ``set_bundle`` then ``explain_text``."""
+
+    status_message = Signal(str)
+    explained = Signal(object)  # the Explanation just shown (for tests and the main window)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bundle: ModelBundle | None = None
+        self.explainer: Explainer | None = None
+        self.explanation: Explanation | None = None
+        self._handle: JobHandle | None = None
+        self._pending: tuple[str, str, Any] | None = None
+        self._closed = False
+        self._build()
+        self._update_state()
+
+    # ---------------------------------------------------------------- layout
+
+    def _build(self) -> None:
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setPlaceholderText("Type or paste a review, then press Ctrl+Enter "
+                                          "(or pick one from the data or the results).")
+        self.text_edit.setFixedHeight(84)
+        self.text_edit.textChanged.connect(self._update_state)
+        self.text_edit.installEventFilter(self)
+
+        self.method_combo = QComboBox()
+        for key, name in PANEL_METHODS:
+            self.method_combo.addItem(name, key)
+        self.method_combo.setToolTip(
+            "Integrated gradients: exact shares of the change from a blank review.\n"
+            "Occlusion: the drop when each word alone is replaced by an unknown word.")
+        self.class_combo = QComboBox()
+        self.class_combo.setToolTip("The class whose probability the word colours explain")
+        self.class_combo.setMinimumContentsLength(10)
+        self.explain_button = QPushButton("Explain")
+        self.explain_button.setProperty("primary", True)
+        self.explain_button.clicked.connect(self.explain)
+        self.method_combo.currentIndexChanged.connect(self._options_changed)
+        self.class_combo.currentIndexChanged.connect(self._options_changed)
+
+        controls = QVBoxLayout()
+        controls.setSpacing(6)
+        for label, widget in (("Method", self.method_combo), ("Explain class", self.class_combo)):
+            row = QHBoxLayout()
+            caption = QLabel(label)
+            caption.setMinimumWidth(80)
+            row.addWidget(caption)
+            row.addWidget(widget, 1)
+            controls.addLayout(row)
+        controls.addWidget(self.explain_button)
+        controls.addStretch(1)
+        top = QHBoxLayout()
+        top.addWidget(self.text_edit, 1)
+        top.addLayout(controls)
+
+        self.prediction_label = QLabel("No explanation yet.")
+        self.prediction_label.setTextFormat(Qt.TextFormat.RichText)
+        self.prediction_label.setSizePolicy(QSizePolicy.Policy.Expanding,
+                                            QSizePolicy.Policy.Preferred)
+        self.legend = ScoreLegend()
+        summary = QHBoxLayout()
+        summary.addWidget(self.prediction_label, 1)
+        summary.addWidget(self.legend)
+
+        self.word_view = WordView()
+        self.word_view.setMinimumHeight(120)
+        self.word_view.word_hovered.connect(self._word_hovered)
+        self.bar_chart = StrongestWordsChart()
+        self.trajectory_plot = TrajectoryPlot()
+        self.trajectory_plot.word_hovered.connect(self._trajectory_hovered)
+
+        upper = QSplitter(Qt.Orientation.Horizontal)
+        upper.addWidget(self.word_view)
+        upper.addWidget(_titled("Strongest words both ways", self.bar_chart))
+        upper.setStretchFactor(0, 3)
+        upper.setStretchFactor(1, 2)
+        upper.setSizes([760, 480])
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(upper)
+        main.addWidget(_titled("Probabilities while reading (hover to find the word)",
+                               self.trajectory_plot))
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        main.setSizes([330, 210])
+        main.setChildrenCollapsible(False)
+        upper.setChildrenCollapsible(False)
+
+        self.notes_label = QLabel("")
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.notes_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes_label.setSizePolicy(QSizePolicy.Policy.Expanding,
+                                       QSizePolicy.Policy.Minimum)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(summary)
+        layout.addWidget(main, 1)
+        layout.addWidget(self.notes_label)
+
+        for keys in (Qt.Modifier.CTRL | Qt.Key.Key_Return, Qt.Modifier.CTRL | Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.explain)
+        self._set_legend()
+
+    # ---------------------------------------------------------------- public API
+
+    def set_bundle(self, bundle: ModelBundle | None) -> None:
+        """Use this model from now on (None: no model); clears the shown explanation."""
+        assert self.thread() is QThread.currentThread()
+        self.bundle = bundle
+        self.explainer = Explainer(bundle) if bundle is not None else None
+        self.explanation = None
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        if bundle is not None:
+            if bundle.scheme.num_classes > 2:
+                self.class_combo.addItem("Predicted class", PREDICTED)
+            for index, name in enumerate(bundle.classes):
+                self.class_combo.addItem(name, index)
+            default = default_target(bundle.scheme)
+            self.class_combo.setCurrentIndex(max(0, self.class_combo.findData(default)))
+        self.class_combo.blockSignals(False)
+        self._clear_results()
+        self._update_state()
+
+    def explain_text(self, text: str) -> None:
+        """Put ``text`` in the box and explain it (from the data preview or the results)."""
+        self.text_edit.setPlainText(text)
+        self.explain()
+
+    def explain(self) -> None:
+        """Explain the text in the box with the chosen method and class, off the UI thread."""
+        assert self.thread() is QThread.currentThread()
+        text = self.text_edit.toPlainText()
+        if self.explainer is None:
+            self.status_message.emit("Load or train a model first, then explain a review.")
+            return
+        if not text.strip():
+            self.status_message.emit("Type or paste a review to explain.")
+            return
+        request = (text, str(self.method_combo.currentData()), self.class_combo.currentData())
+        if self.running:
+            self._pending = request  # the newest request wins; run it when this one ends
+            return
+        self._start(request)
+
+    def set_method(self, key: str) -> None:
+        self.method_combo.setCurrentIndex(max(0, self.method_combo.findData(key)))
+
+    def set_target(self, target: str | int) -> None:
+        """Pick the explained class by name or index (or PREDICTED)."""
+        if isinstance(target, str) and target != PREDICTED and self.bundle is not None:
+            target = self.bundle.classes.index(target)
+        self.class_combo.setCurrentIndex(max(0, self.class_combo.findData(target)))
+
+    @property
+    def running(self) -> bool:
+        return self._handle is not None and self._handle.running
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        self._closed = True
+        self._pending = None
+        return stop_job(self._handle, timeout_ms)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ---------------------------------------------------------------- running
+
+    def _start(self, request: tuple[str, str, Any]) -> None:
+        text, method, target = request
+        explainer = self.explainer
+        assert explainer is not None
+        chosen = None if target == PREDICTED else target
+
+        def job(context: JobContext) -> Explanation:
+            context.status("Explaining...")
+            return explainer.explain(text, method, chosen)
+
+        self._update_state(busy=True)
+        self.status_message.emit("Explaining the review...")
+        self._handle = start_job(job, self, on_finished=self._finished, on_failed=self._failed)
+        self._handle.thread.finished.connect(self._job_ended)
+
+    def _finished(self, explanation: Explanation) -> None:
+        assert self.thread() is QThread.currentThread()
+        if self._closed or self.explainer is None or self._pending is not None:
+            return  # a newer request (or another model) makes this result stale
+        if explanation.classes != self.explainer.classes:
+            return
+        self.show_explanation(explanation)
+
+    def _failed(self, message: str, details: str) -> None:
+        if self._closed:
+            return
+        self.status_message.emit(f"Could not explain: {message}")
+        if self._pending is None:
+            dialogs.show_error(self, "Cannot explain this review", message, details)
+
+    def _job_ended(self) -> None:
+        self._handle = None
+        pending, self._pending = self._pending, None
+        if pending is not None and not self._closed and self.explainer is not None:
+            self._start(pending)
+        else:
+            self._update_state()
+
+    def _options_changed(self) -> None:
+        if self.explanation is not None and self.text_edit.toPlainText().strip():
+            self.explain()
+
+    # ---------------------------------------------------------------- showing
+
+    def show_explanation(self, e: Explanation) -> None:
+        """Fill every view from one Explanation (public so a caller can show a saved one)."""
+        assert self.thread() is QThread.currentThread()
+        self.explanation = e
+        scores = [w.score for w in e.words]
+        finite = [abs(s) for s in scores if s is not None and math.isfinite(s)]
+        scale = max(finite, default=0.0)
+        tooltips = [self._tooltip(e, i) for i in range(len(e.words))]
+        self.word_view.set_words(e.text, [(w.start, w.end) for w in e.words], scores, scale,
+                                 tooltips)
+        self._set_legend(e, scale)
+        self._show_prediction(e)
+        self._show_bars(e)
+        assert self.bundle is not None
+        self.trajectory_plot.set_trajectory(
+            e.trajectory, e.classes, class_colors(self.bundle.scheme, self.palette()),
+            [w.word for w in e.words])
+        notes = [faithfulness_note(e), method_note(e)]
+        if e.truncated:
+            unread = sum(1 for w in e.words if not w.read)
+            notes.append(f"This review is longer than the model reads ({e.tokens_read} of "
+                         f"{e.tokens_total} tokens, keeping the start and the end): "
+                         f"{unread} words in grey italics were not read.")
+        self.notes_label.setText("\n".join(n for n in notes if n))
+        self.status_message.emit(f"Explained {len(e.words)} words in {e.seconds:.2f} s "
+                                 f"({dict(PANEL_METHODS).get(e.method, e.method)}).")
+        self._update_state()
+        self.explained.emit(e)
+
+    def _tooltip(self, e: Explanation, index: int) -> str:
+        word = e.words[index]
+        if word.score is None:
+            return f"\u201c{word.word}\u201d: not read (beyond the model's length limit)"
+        direction = "toward" if word.score > 0 else "away from"
+        unit = "probability points" if e.method in ("ig", "occlusion") else ""
+        return (f"\u201c{word.word}\u201d (word {index + 1}): {word.score:+.4f} {unit}\n"
+                f"pushes {direction} {e.target_name}")
+
+    def _show_prediction(self, e: Explanation) -> None:
+        parts = []
+        for index, (name, p) in enumerate(zip(e.classes, e.probabilities)):
+            text = f"{_escape(name)} {p:.1%}"
+            parts.append(f"<b>{text}</b>" if index == e.predicted_class else text)
+        self.prediction_label.setText(
+            f"Predicted: <b>{_escape(e.predicted_name)}</b> &nbsp;&nbsp;("
+            + " \u00b7 ".join(parts) + ")")
+
+    def _show_bars(self, e: Explanation) -> None:
+        toward = e.ranked(True, BAR_WORDS)
+        away = e.ranked(False, BAR_WORDS)[::-1]  # strongest at the very bottom
+        indices = toward + away
+        duplicates = {w for w in (e.words[i].word for i in indices)
+                      if sum(e.words[j].word == w for j in indices) > 1}
+        labels = [f"{e.words[i].word} ({i + 1})" if e.words[i].word in duplicates
+                  else e.words[i].word for i in indices]
+        values = [float(e.words[i].score or 0.0) for i in indices]
+        unit = "probability points" if e.method in ("ig", "occlusion") else "score"
+        self.bar_chart.set_bars(labels, values, f"push toward {e.target_name} ({unit})")
+
+    def _set_legend(self, e: Explanation | None = None, scale: float = 0.0) -> None:
+        if e is None:
+            self.legend.set_labels("pushes away from the class", "pushes toward it")
+            return
+        self.legend.set_labels(f"away from {e.target_name}", f"toward {e.target_name}",
+                               f"full colour = {format_score(scale)[1:]}" if scale else "")
+
+    def _clear_results(self) -> None:
+        self.explanation = None
+        self.word_view.clear()
+        self.bar_chart.set_bars([], [], "")
+        self.trajectory_plot.set_trajectory(_empty_trajectory(), [], [], [])
+        self.prediction_label.setText("No explanation yet." if self.bundle is not None else
+                                      "No model yet: train one or open a saved model.")
+        self.notes_label.setText("")
+        self._set_legend()
+
+    # ---------------------------------------------------------------- hover links
+
+    def _word_hovered(self, index: int) -> None:
+        self.trajectory_plot.show_word(index)
+
+    def _trajectory_hovered(self, index: int) -> None:
+        self.word_view.highlight_word(index)
+
+    # ---------------------------------------------------------------- state
+
+    def _update_state(self, *_: Any, busy: bool | None = None) -> None:
+        busy = self.running if busy is None else busy
+        has_model = self.explainer is not None
+        self.explain_button.setEnabled(has_model and bool(self.text_edit.toPlainText().strip()))
+        self.explain_button.setText("Explaining\u2026" if busy else "Explain")
+        self.explain_button.setToolTip("Explain the review (Ctrl+Enter)" if has_model else
+                                       "Load or train a model first")
+        self.class_combo.setEnabled(has_model)
+        self.method_combo.setEnabled(has_model)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Ctrl+Enter in the text box explains even when the window shortcut cannot fire
+        (a panel docked in a window that is not active, or under a test)."""
+        if (watched is self.text_edit and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.explain()
+            return True
+        return super().eventFilter(watched, event)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange and self.explanation is not None:
+            self.show_explanation(self.explanation)
+        super().changeEvent(event)
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    frame = QFrame()
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    label = QLabel(title)
+    font = QFont(label.font())
+    font.setBold(True)
+    label.setFont(font)
+    layout.addWidget(label)
+    layout.addWidget(widget, 1)
+    return frame
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _empty_trajectory():
+    import numpy as np
+
+    return np.zeros((0, 1))
+
+
+# ---------------------------------------------------------------- preview
+
+def preview_bundle(path: str | None = None) -> ModelBundle:
+    """A saved model, or a small one trained on the bundled sample reviews (a few seconds)."""
+    if path:
+        return ModelBundle.load(path)
+    from core.config import TrainConfig
+    from core.labels import make_scheme
+    from core.pipeline import run_training
+    from core.readers import read_reviews
+    from resources import SAMPLE_REVIEWS
+
+    table = read_reviews(SAMPLE_REVIEWS, text_column="text", label_column="stars")
+    config = TrainConfig(embedding_dim=48, hidden_size=48, epochs=6, min_count=1,
+                         dropout=0.2)
+    return run_training(table, config, make_scheme("binary", table.labels)).bundle
+
+
+if __name__ == "__main__":
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    import resources
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setStyleSheet(resources.load_stylesheet())
+    panel = ExplainPanel()
+    panel.setWindowTitle("Explain panel preview")
+    panel.status_message.connect(print)
+    panel.resize(1280, 800)
+    print("Loading the model..." if len(sys.argv) > 1 else
+          "Training a small model on the sample reviews...")
+    panel.set_bundle(preview_bundle(sys.argv[1] if len(sys.argv) > 1 else None))
+    panel.show()
+    panel.explain_text(sys.argv[2] if len(sys.argv) > 2 else
+                       "The room was not clean and the staff were not friendly, "
+                       "but the breakfast was great.")
+    sys.exit(app.exec())

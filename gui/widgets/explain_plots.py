@@ -1,0 +1,162 @@
+"""The two plots of an explanation: the strongest words both ways, and the class probabilities
+after each word (hovering a point names the word and asks the text view to mark it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from gui.widgets.word_view import AWAY_COLOR, TOWARD_COLOR
+
+
+def _style(chart: pg.PlotWidget) -> None:
+    palette = chart.palette()
+    chart.setBackground(palette.color(QPalette.ColorRole.Base))
+    text = palette.color(QPalette.ColorRole.WindowText)
+    for name in ("left", "bottom"):
+        axis = chart.getAxis(name)
+        axis.setPen(pg.mkPen(text))
+        axis.setTextPen(pg.mkPen(text))
+
+
+def _short(word: str, limit: int = 16) -> str:
+    return word if len(word) <= limit else word[:limit - 1] + "\u2026"
+
+
+class StrongestWordsChart(pg.PlotWidget):
+    """Horizontal bars: the words pushing hardest toward the class on top (orange), the ones
+    pushing hardest away at the bottom (blue)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.setMinimumHeight(180)
+        _style(self)
+        self.getPlotItem().showGrid(x=True, y=False, alpha=0.2)
+        self._labels: list[str] = []
+
+    def set_bars(self, labels: Sequence[str], values: Sequence[float], axis_label: str) -> None:
+        """``labels``/``values`` from top to bottom; positive values draw orange, negative blue."""
+        self.clear()
+        self._labels = list(labels)
+        plot = self.getPlotItem()
+        plot.setLabel("bottom", axis_label)
+        if not labels:
+            plot.getAxis("left").setTicks([[]])
+            return
+        count = len(labels)
+        ys = np.arange(count)[::-1].astype(float)
+        values = np.asarray(values, dtype=float)
+        brushes = [pg.mkBrush(TOWARD_COLOR if v > 0 else AWAY_COLOR) for v in values]
+        self.addItem(pg.BarGraphItem(x0=np.minimum(values, 0), width=np.abs(values), y=ys,
+                                     height=0.7, brushes=brushes,
+                                     pens=[pg.mkPen(None)] * count))
+        self.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#8a8a8a")))
+        plot.getAxis("left").setTicks([[(float(y), _short(label)) for y, label in
+                                        zip(ys, labels)]])
+        limit = float(np.abs(values).max()) or 1.0
+        self.setXRange(-limit * 1.05 if (values < 0).any() else 0,
+                       limit * 1.05 if (values > 0).any() else 0, padding=0.02)
+        self.setYRange(-0.6, count - 0.4, padding=0)
+
+    def labels(self) -> list[str]:
+        return list(self._labels)
+
+
+class TrajectoryPlot(pg.PlotWidget):
+    """One line per class across word positions; ``word_hovered(index)`` follows the pointer."""
+
+    word_hovered = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.setMinimumHeight(150)
+        _style(self)
+        plot = self.getPlotItem()
+        plot.setLabel("left", "probability")
+        plot.setLabel("bottom", "after reading word number")
+        plot.showGrid(x=False, y=True, alpha=0.2)
+        self.setYRange(0, 1, padding=0.02)
+        self._legend = plot.addLegend(offset=(-8, 6), labelTextSize="9pt")
+        self._marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", width=1,
+                                                              style=pg.QtCore.Qt.DashLine))
+        self._marker.setVisible(False)
+        self._words: list[str] = []
+        self._classes: list[str] = []
+        self._values = np.zeros((0, 0))
+        self._points: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._hovered = -1
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+
+    def set_trajectory(self, values: np.ndarray, classes: Sequence[str],
+                       colors: Sequence[QColor], words: Sequence[str]) -> None:
+        """``values`` [n_words, C] with NaN rows where no prefix was computed."""
+        self.clear()
+        self._legend.clear()
+        self._words, self._classes = list(words), list(classes)
+        self._values = np.asarray(values, dtype=float)
+        self._points = np.flatnonzero(np.isfinite(self._values[:, 0])) if len(values) else \
+            np.zeros(0, dtype=np.int64)
+        xs = self._points + 1.0
+        for column, (name, color) in enumerate(zip(classes, colors)):
+            curve = pg.PlotDataItem(xs, self._values[self._points, column],
+                                    pen=pg.mkPen(color, width=2), name=name,
+                                    symbol="o" if len(xs) <= 40 else None, symbolSize=5,
+                                    symbolBrush=color, symbolPen=None)
+            self.addItem(curve)
+        self.addItem(self._marker)
+        self._marker.setVisible(False)
+        self.setXRange(0.5, max(2.0, len(words) + 0.5), padding=0)
+        self.setYRange(0, 1, padding=0.02)
+        self._hovered = -1
+
+    def nearest_word(self, x: float) -> int:
+        """The computed word closest to plot coordinate ``x`` (word numbers start at 1)."""
+        if not len(self._points):
+            return -1
+        return int(self._points[np.abs(self._points + 1 - x).argmin()])
+
+    def describe(self, index: int) -> str:
+        parts = ", ".join(f"{c} {v:.2f}" for c, v in zip(self._classes, self._values[index]))
+        return f"after word {index + 1} \u201c{self._words[index]}\u201d: {parts}"
+
+    def show_word(self, index: int) -> None:
+        """Move the marker to a word (-1 hides it)."""
+        if 0 <= index < len(self._words):
+            self._marker.setValue(index + 1)
+            self._marker.setVisible(True)
+        else:
+            self._marker.setVisible(False)
+
+    def _mouse_moved(self, position: QPointF) -> None:
+        plot = self.getPlotItem()
+        if not plot.sceneBoundingRect().contains(position) or not len(self._points):
+            self._set_hovered(-1)
+            return
+        point = plot.vb.mapSceneToView(position)
+        index = self.nearest_word(point.x())
+        self._set_hovered(index)
+        if index >= 0:
+            QToolTip.showText(self.mapToGlobal(self.mapFromScene(position)),
+                              self.describe(index), self)
+
+    def _set_hovered(self, index: int) -> None:
+        if index == self._hovered:
+            return
+        self._hovered = index
+        self.show_word(index)
+        self.word_hovered.emit(index)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        self._set_hovered(-1)
+        super().leaveEvent(event)
