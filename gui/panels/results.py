@@ -141,12 +141,22 @@ class MisclassifiedFilter(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def set_classes(self, true_index: int = ANY, predicted_index: int = ANY) -> None:
-        self._true, self._predicted = true_index, predicted_index
-        self.invalidateFilter()
+        self._refilter(_true=true_index, _predicted=predicted_index)
 
     def set_words(self, words: str) -> None:
-        self._words = words.strip().casefold()
-        self.invalidateFilter()
+        self._refilter(_words=words.strip().casefold())
+
+    def _refilter(self, **state: Any) -> None:
+        """Change the filter state and re-run it (Qt >= 6.9 has begin/endFilterChange)."""
+        modern = hasattr(self, "beginFilterChange")
+        if modern:
+            self.beginFilterChange()
+        for name, value in state.items():
+            setattr(self, name, value)
+        if modern:
+            self.endFilterChange()
+        else:  # older Qt
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
         model = self.sourceModel()
@@ -665,12 +675,15 @@ def preview_outcome(scheme_kind: str = "three", epochs: int = 6):
     from core.config import TrainConfig
     from core.labels import make_scheme
     from core.pipeline import run_training
+    from core.trainer import TrainCallbacks
 
     table = _read_sample_table()
     config = TrainConfig(cell="gru", bidirectional=True, embedding_dim=32, hidden_size=32,
                          epochs=epochs, batch_size=16, learning_rate=5e-3, min_count=1,
                          test_share=0.2, early_stopping=False, max_length=120)
-    return run_training(table, config, make_scheme(scheme_kind, table.labels))
+    callbacks = TrainCallbacks(on_epoch=lambda e: print(
+        f"  epoch {e.epoch}/{epochs}: validation accuracy {e.val_accuracy:.1%}", flush=True))
+    return run_training(table, config, make_scheme(scheme_kind, table.labels), callbacks)
 
 
 def show_preview_outcome(panel: ResultsPanel, outcome) -> None:
