@@ -154,7 +154,7 @@ class TrainPanel(QWidget):
         for key, name in CELL_NAMES.items():
             self.cell.addItem(name, key)
         self.layers = _spin(1, 8)
-        self.bidirectional = QCheckBox("Read both directions")
+        self.bidirectional = QCheckBox("Bidirectional (read both ways)")
         self.embedding_dim = _spin(1, 2048, step=16)
         self.hidden_size = _spin(1, 4096, step=16)
         self.pooling = QComboBox()
@@ -171,7 +171,7 @@ class TrainPanel(QWidget):
         self.vocab_size = _spin(10, 2_000_000, step=5000, suffix=" words")
         self.validation_share = _spin(1, 50, suffix=" %")
         self.seed = _spin(0, 2**31 - 1)
-        self.early_stopping = QCheckBox("Stop when validation stops improving")
+        self.early_stopping = QCheckBox("Early stopping")
         self.patience = _spin(1, 100, suffix=" epochs")
 
         self._fields: dict[str, QWidget] = {
@@ -232,8 +232,8 @@ class TrainPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.form.sizeHint().width() + 24)
-        scroll.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        scroll_bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setFixedWidth(self.form.minimumSizeHint().width() + scroll_bar + 8)
 
         # run controls: actions carry the shortcuts so they work from any tab
         self.train_action = QAction("Start training", self, shortcut=QKeySequence("Ctrl+T"))
@@ -278,6 +278,9 @@ class TrainPanel(QWidget):
         self.progress.setFormat("%p%")
         self.progress_label = QLabel("Not started.")
         self.progress_label.setObjectName("progressLabel")
+        # long progress lines are clipped rather than widening the window
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                          QSizePolicy.Policy.Preferred)
         self.progress_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
         self.curves = CurvesPanel(self) if CurvesPanel is not None else _NullCurves(self)
