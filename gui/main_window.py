@@ -219,6 +219,9 @@ class MainWindow(QMainWindow):
         results = self.panel("Results")
         if results is not None and hasattr(results, "review_activated"):
             results.review_activated.connect(self.explain_text)
+        compare = self.panel("Compare")
+        if compare is not None and hasattr(compare, "model_chosen"):
+            compare.model_chosen.connect(lambda bundle: self.set_bundle(bundle, ""))
 
     def _restore(self) -> None:
         settings = self.settings
@@ -306,31 +309,42 @@ class MainWindow(QMainWindow):
     def _on_table_ready(self, table: ReviewTable, scheme: LabelScheme) -> None:
         self.table, self.scheme = table, scheme
         self.train_panel.set_data(table, scheme)
+        self._call_panel("Compare", "set_table", table, scheme)
+        self._call_panel("Compare", "set_base_config", self.train_panel.config())
         self._update_actions()
 
     def _on_table_cleared(self) -> None:
         self.table = self.scheme = None
         self.train_panel.set_data(None, None)
+        self._call_panel("Compare", "set_table", None, None)
         self._update_actions()
 
     def _on_training_started(self, config: Any) -> None:
         self.settings.set_last_config(config)
+        self._call_panel("Compare", "set_base_config", config)
+
+    def _call_panel(self, name: str, method: str, *args: Any) -> bool:
+        """Call a method of a panel written in parallel, if it has it; never let it crash."""
+        function = getattr(self.panel(name), method, None)
+        if not callable(function):
+            return False
+        try:
+            function(*args)
+        except Exception:  # noqa: BLE001 - a panel being written must not break the window
+            log.exception("the %s panel failed in %s", name, method)
+            return False
+        return True
 
     def _on_training_finished(self, outcome: TrainingOutcome) -> None:
         assert self.thread() is QThread.currentThread()
         if self._closing:
             return
         self.set_bundle(outcome.bundle, "")
-        results = self.panel("Results")
-        if results is not None and hasattr(results, "show_outcome"):
-            data = outcome.data
-            texts = [data.table.texts[int(i)] for i in data.test.rows]
-            try:
-                results.show_outcome(outcome.bundle, texts, data.test.labels.tolist(),
-                                     outcome.test_predictions.tolist(),
-                                     outcome.test_probabilities)
-            except Exception:  # noqa: BLE001 - the panel is being written in parallel
-                log.exception("the Results panel could not show the outcome")
+        data = outcome.data
+        texts = [data.table.texts[int(i)] for i in data.test.rows]
+        self._call_panel("Results", "show_outcome", outcome.bundle, texts,
+                         data.test.labels.tolist(), outcome.test_predictions.tolist(),
+                         outcome.test_probabilities)
         self._update_actions()
 
     # -- models --------------------------------------------------------------------------------
@@ -342,13 +356,8 @@ class MainWindow(QMainWindow):
         self.model_banner.show()
         self.model_status.setText(f"Model: {'Bi' if bundle.config.bidirectional else ''}"
                                   f"{bundle.config.cell.upper()} · {len(bundle.classes)} classes")
-        for name in ("Explain", "Batch", "Compare", "Results"):
-            panel = self.panel(name)
-            if panel is not None and hasattr(panel, "set_bundle"):
-                try:
-                    panel.set_bundle(bundle)
-                except Exception:  # noqa: BLE001 - being written in parallel
-                    log.exception("the %s panel could not take the model", name)
+        self._call_panel("Explain", "set_bundle", bundle)
+        self._call_panel("Batch", "set_bundle", bundle, path or None)
         self._update_actions()
 
     def choose_model(self) -> None:
@@ -369,9 +378,7 @@ class MainWindow(QMainWindow):
         self.set_bundle(bundle, str(path))
         if bundle.history and hasattr(self.train_panel.curves, "load_history"):
             self.train_panel.curves.load_history(bundle.history)
-        results = self.panel("Results")
-        if results is not None and hasattr(results, "show_bundle"):
-            results.show_bundle(bundle)
+        self._call_panel("Results", "show_metrics_only", bundle)
         self.show_status(f"Loaded model {path}")
         return bundle
 
@@ -414,12 +421,8 @@ class MainWindow(QMainWindow):
         if self.bundle is None:
             self.show_status("Train or load a model first, then explain reviews.")
             return
-        for name in ("explain_text", "set_text", "explain"):
-            method = getattr(panel, name, None)
-            if callable(method):
-                method(text)
-                break
-        self.tabs.setCurrentWidget(panel)
+        if self._call_panel("Explain", "explain_text", text):
+            self.tabs.setCurrentWidget(panel)
 
     # -- state -----------------------------------------------------------------------------
     def _update_actions(self) -> None:

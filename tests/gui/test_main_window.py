@@ -147,3 +147,12 @@ def test_a_recent_file_that_vanished_is_removed(window, dialog_log, tmp_path: Pa
     window.settings.add_recent_file(gone)
     window._open_recent(gone)
     assert gone not in window.settings.recent_files() and dialog_log.errors
+
+
+def test_explain_this_review_opens_the_explain_tab(qtbot, window):
+    if window.panel("Explain") is None:
+        pytest.skip("the Explain panel is not in this tree")
+    open_sample(qtbot, window)
+    train(qtbot, window)
+    window.data_panel.explain_row(0)
+    assert window.tabs.currentWidget() is window.panel("Explain")
