@@ -9,6 +9,7 @@ rest (errors) orange-red, a pair that colour-blind readers tell apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
@@ -26,8 +27,16 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from gui.widgets.colors import CORRECT, ERROR, ramp, readable_text_color, role_color
 
-_MIN_ROTATED_CELL = 44  # narrower columns get their class names written upwards
-_MAX_LABEL = 150  # pixels a class name may take before it is elided
+
+@dataclass(frozen=True)
+class _Layout:
+    grid: QRect
+    cell: int
+    rotate: bool  # column names written upwards
+    label_w: int  # width given to row names
+    col_label_h: int  # height given to column names
+    font: QFont  # for class names (smaller when cells are crowded)
+    pad: int
 
 
 class ConfusionHeatmap(QWidget):
@@ -79,7 +88,8 @@ class ConfusionHeatmap(QWidget):
 
     def cell_caption(self, true_index: int, predicted_index: int) -> str:
         """The smaller line under the count: the share of the true class."""
-        return f"{self.row_share(true_index, predicted_index):.0%}"
+        share = self.row_share(true_index, predicted_index)
+        return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
     def cell_color(self, true_index: int, predicted_index: int) -> QColor:
         hue = CORRECT if true_index == predicted_index else ERROR
@@ -99,37 +109,44 @@ class ConfusionHeatmap(QWidget):
         font.setBold(True)
         return font
 
-    def _layout(self) -> tuple[QRect, int, bool, int, int]:
-        """(grid rect, cell size, rotate column labels, row label width, column label height)."""
-        n = len(self._classes)
-        fm = QFontMetrics(self.font())
-        title_h = QFontMetrics(self._title_font()).height()
+    def _layout(self) -> _Layout:
+        """Where the grid, the class names and the axis titles go at the current size.
+
+        Column names are written upwards when they would not fit across a cell; names shrink
+        (down to 7 px) when cells are shorter than a line, and are elided past a cap.
+        """
+        n = max(len(self._classes), 1)
         pad = 6
-        label_w = min(_MAX_LABEL, max((fm.horizontalAdvance(c) for c in self._classes),
-                                      default=0)) + pad
-        left = pad + title_h + pad + label_w
-        right = pad + 4
-        top = pad + 2
-        # First guess with horizontal column labels, then rotate them if the cells are narrow.
-        bottom = pad + fm.height() + pad + title_h + pad
-        avail_w = max(1, self.width() - left - right)
-        avail_h = max(1, self.height() - top - bottom)
-        cell = max(1, min(avail_w, avail_h) // max(n, 1))
-        longest = max((fm.horizontalAdvance(c) for c in self._classes), default=0)
-        rotate = cell < _MIN_ROTATED_CELL and longest > cell - 6
+        title_h = QFontMetrics(self._title_font()).height()
+        font = QFont(self.font())
+        fm = QFontMetrics(font)
+        widest = max((fm.horizontalAdvance(c) for c in self._classes), default=0)
+        label_w = min(widest, max(40, int(self.width() * 0.3))) + 2
+        left = pad + title_h + pad + label_w + pad
+        avail_w = max(1, self.width() - left - pad)
+
+        def fit(bottom_labels: int) -> tuple[int, int]:
+            avail_h = max(1, self.height() - pad - (pad + bottom_labels + pad + title_h + pad))
+            return max(1, min(avail_w, avail_h) // n), avail_h
+
+        cell, avail_h = fit(fm.height())
+        rotate = widest > cell - 6
         col_label_h = fm.height()
         if rotate:
-            col_label_h = min(_MAX_LABEL, longest) + pad
-            bottom = pad + col_label_h + pad + title_h + pad
-            avail_h = max(1, self.height() - top - bottom)
-            cell = max(1, min(avail_w, avail_h) // max(n, 1))
+            col_label_h = min(widest, max(40, int(self.height() * 0.25))) + 2
+            cell, avail_h = fit(col_label_h)
+        if cell < fm.height():  # crowded: smaller names rather than overlapping ones
+            font.setPixelSize(max(7, cell - 1))
+            fm = QFontMetrics(font)
         grid_w = cell * n
         x0 = left + (avail_w - grid_w) // 2
-        y0 = top + (avail_h - grid_w) // 2
-        return QRect(x0, y0, grid_w, grid_w), cell, rotate, label_w, col_label_h
+        y0 = pad + (avail_h - grid_w) // 2
+        return _Layout(QRect(x0, y0, grid_w, grid_w), cell, rotate, label_w, col_label_h, font,
+                       pad)
 
     def cell_rect(self, true_index: int, predicted_index: int) -> QRect:
-        grid, cell, _, _, _ = self._layout()
+        layout = self._layout()
+        grid, cell = layout.grid, layout.cell
         return QRect(grid.left() + predicted_index * cell, grid.top() + true_index * cell,
                      cell, cell)
 
@@ -137,7 +154,8 @@ class ConfusionHeatmap(QWidget):
         """(true, predicted) under a point, or None outside the grid."""
         if not self._classes:
             return None
-        grid, cell, _, _, _ = self._layout()
+        layout = self._layout()
+        grid, cell = layout.grid, layout.cell
         if not grid.contains(pos):
             return None
         column = (pos.x() - grid.left()) // cell
@@ -158,33 +176,37 @@ class ConfusionHeatmap(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
                              "The confusion matrix appears after a test run.")
             return
-        n = len(self._classes)
-        grid, cell, rotate, label_w, col_label_h = self._layout()
-        fm = QFontMetrics(self.font())
-        gap_color = palette.color(QPalette.ColorRole.Window)
-        muted = palette.color(QPalette.ColorRole.PlaceholderText)
+        layout = self._layout()
+        self._paint_cells(painter, layout)
+        self._paint_labels(painter, layout, text_color)
 
+    def _paint_cells(self, painter: QPainter, layout: _Layout) -> None:
+        n = len(self._classes)
+        grid, cell = layout.grid, layout.cell
+        palette = self.palette()
+        muted = palette.color(QPalette.ColorRole.PlaceholderText)
         count_font = QFont(self.font())
         count_font.setBold(True)
-        count_font.setPixelSize(max(9, min(22, int(cell * 0.28))))
+        count_font.setPixelSize(max(8, min(22, int(cell * 0.28))))
         caption_font = QFont(self.font())
         caption_font.setPixelSize(max(8, min(14, int(cell * 0.17))))
-        count_h = QFontMetrics(count_font).height()
+        count_fm = QFontMetrics(count_font)
+        count_h = count_fm.height()
         caption_h = QFontMetrics(caption_font).height()
         show_caption = cell >= count_h + caption_h + 10
-        show_count = cell >= min(count_h, 14) + 2
-
+        widest_count = max(count_fm.horizontalAdvance(self.cell_text(i, j))
+                           for i in range(n) for j in range(n))
+        show_count = cell >= count_h + 2 and cell >= widest_count + 4
         for i in range(n):
             for j in range(n):
                 rect = QRect(grid.left() + j * cell, grid.top() + i * cell, cell, cell)
                 fill = self.cell_color(i, j)
                 painter.fillRect(rect, fill)
                 if not show_count:
-                    continue
+                    continue  # too small to write in: the tooltip still gives the count
                 empty = self._counts[i, j] == 0
                 # An empty cell gets a muted "0" and no share: the eye goes to what happened.
-                ink = muted if empty else readable_text_color(fill)
-                painter.setPen(ink)
+                painter.setPen(muted if empty else readable_text_color(fill))
                 painter.setFont(count_font)
                 if show_caption and not empty:
                     block = count_h + caption_h
@@ -197,44 +219,48 @@ class ConfusionHeatmap(QWidget):
                 else:
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.cell_text(i, j))
         # Thin gaps between cells in the window colour read as a grid in both themes.
-        painter.setPen(QPen(gap_color, 2))
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Window), 2 if cell > 12 else 1))
         for k in range(n + 1):
             painter.drawLine(grid.left() + k * cell, grid.top(), grid.left() + k * cell,
                              grid.bottom() + 1)
             painter.drawLine(grid.left(), grid.top() + k * cell, grid.right() + 1,
                              grid.top() + k * cell)
 
+    def _paint_labels(self, painter: QPainter, layout: _Layout, text_color: QColor) -> None:
+        grid, cell, pad = layout.grid, layout.cell, layout.pad
+        fm = QFontMetrics(layout.font)
         painter.setPen(text_color)
-        painter.setFont(self.font())
-        pad = 6
+        painter.setFont(layout.font)
+        elide = Qt.TextElideMode.ElideRight
         for i, name in enumerate(self._classes):
-            rect = QRect(grid.left() - label_w - pad, grid.top() + i * cell, label_w, cell)
+            rect = QRect(grid.left() - layout.label_w - pad, grid.top() + i * cell,
+                         layout.label_w, cell)
             painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             fm.elidedText(name, Qt.TextElideMode.ElideRight, label_w))
+                             fm.elidedText(name, elide, layout.label_w))
         for j, name in enumerate(self._classes):
             x = grid.left() + j * cell
-            if rotate:
+            if layout.rotate:
+                width = layout.col_label_h
                 painter.save()
-                painter.translate(x + cell / 2 + fm.ascent() / 2 - 1, grid.bottom() + pad)
+                painter.translate(x + cell / 2, grid.bottom() + pad)
                 painter.rotate(-90)
-                width = col_label_h - pad
-                painter.drawText(QRectF(-width, -fm.ascent(), width, fm.height()),
-                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-                                 fm.elidedText(name, Qt.TextElideMode.ElideRight, width))
+                painter.drawText(QRectF(-width, -fm.height() / 2, width, fm.height()),
+                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                                 fm.elidedText(name, elide, width))
                 painter.restore()
             else:
                 rect = QRect(x, grid.bottom() + pad, cell, fm.height())
                 painter.drawText(rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                                 fm.elidedText(name, Qt.TextElideMode.ElideRight, cell - 2))
+                                 fm.elidedText(name, elide, cell - 2))
 
         title_font = self._title_font()
         title_fm = QFontMetrics(title_font)
         painter.setFont(title_font)
-        bottom_title = QRect(grid.left(), grid.bottom() + pad + col_label_h + pad,
+        bottom_title = QRect(grid.left(), grid.bottom() + pad + layout.col_label_h + pad,
                              grid.width(), title_fm.height())
         painter.drawText(bottom_title, Qt.AlignmentFlag.AlignCenter, "predicted")
         painter.save()
-        x_title = grid.left() - label_w - pad - pad - title_fm.descent()
+        x_title = grid.left() - layout.label_w - 2 * pad - title_fm.descent()
         painter.translate(x_title, grid.center().y())
         painter.rotate(-90)
         width = max(grid.height(), title_fm.horizontalAdvance("true") + 4)
