@@ -458,7 +458,7 @@ class CurvesPanel(QWidget):
         rows: list[dict[str, Any]] = []
         for summary in self._epochs:
             record = {name: getattr(summary, name) for name in _EPOCH_FIELDS}
-            record.update(kind="epoch", x_epoch=float(summary.epoch))
+            record.update(kind="epoch", x_epoch=self._epoch_x(summary))
             rows.append(record)
         batches = self._batches.view()
         smoothed = self._smoothed.view()
@@ -515,6 +515,15 @@ class CurvesPanel(QWidget):
         self._dirty = True
         self.flush()
 
+    def _epoch_x(self, summary: EpochSummary) -> float:
+        """Where an epoch's point goes: its end, or its last batch if it was cut short."""
+        if summary.partial:
+            batches = self._batches.view()
+            in_epoch = batches[batches[:, 3] == summary.epoch, 0]
+            if len(in_epoch):
+                return float(in_epoch.max())
+        return float(summary.epoch)
+
     def _update_visibility(self) -> None:
         show_batches = self.per_batch_check.isChecked()
         show_epochs = self.per_epoch_check.isChecked()
@@ -531,7 +540,7 @@ class CurvesPanel(QWidget):
             self.curves[f"{key}/batch_raw"].setData(raw_x, raw_y)
             smooth_x, smooth_y = downsample(x, smoothed[:, column - 1])
             self.curves[f"{key}/batch_smoothed"].setData(smooth_x, smooth_y)
-        epochs = np.array([e.epoch for e in self._epochs], dtype=np.float64)
+        epochs = np.array([self._epoch_x(e) for e in self._epochs], dtype=np.float64)
 
         def series(name: str) -> np.ndarray:
             return np.array([getattr(e, name) for e in self._epochs], dtype=np.float64)

@@ -57,6 +57,16 @@ def test_epochs_are_drawn_at_whole_epochs_for_train_and_validation(panel):
     assert points(panel, "loss/train_epoch")[1].tolist() == pytest.approx([0.5, 0.4])
 
 
+def test_a_cancelled_epoch_is_drawn_where_its_batches_stopped(panel):
+    panel.add_batches(batches(1, 4) + batches(2, 4, start_step=4)[:1])
+    panel.add_epoch(epoch(1, 0.7, is_best=True))
+    cut = epoch(2, 0.72)
+    cut.partial = True
+    panel.add_epoch(cut)
+    panel.flush()
+    assert points(panel, "loss/val_epoch")[0].tolist() == [1.0, 1.25]
+
+
 def test_best_epoch_line_follows_the_best_flag_and_set_best_epoch(panel):
     assert not any(line.isVisible() for line in panel.best_lines)
     panel.add_epoch(epoch(1, 0.7, is_best=True))
