@@ -670,8 +670,11 @@ def _read_sample_table():
                        label_column="stars")
 
 
-def preview_outcome(scheme_kind: str = "three", epochs: int = 6):
-    """Train a tiny model on the sample reviews (seconds) and return the TrainingOutcome."""
+def preview_outcome(scheme_kind: str = "three", epochs: int = 8, callbacks=None):
+    """Train a tiny model on the sample reviews (seconds) and return the TrainingOutcome.
+
+    One thread: on a shared two-core machine more threads make this run many times slower.
+    """
     from core.config import TrainConfig
     from core.labels import make_scheme
     from core.pipeline import run_training
@@ -680,8 +683,8 @@ def preview_outcome(scheme_kind: str = "three", epochs: int = 6):
     table = _read_sample_table()
     config = TrainConfig(cell="gru", bidirectional=True, embedding_dim=32, hidden_size=32,
                          epochs=epochs, batch_size=16, learning_rate=5e-3, min_count=1,
-                         test_share=0.2, early_stopping=False, max_length=120)
-    callbacks = TrainCallbacks(on_epoch=lambda e: print(
+                         test_share=0.2, early_stopping=False, max_length=120, threads=1)
+    callbacks = callbacks or TrainCallbacks(on_epoch=lambda e: print(
         f"  epoch {e.epoch}/{epochs}: validation accuracy {e.val_accuracy:.1%}", flush=True))
     return run_training(table, config, make_scheme(scheme_kind, table.labels), callbacks)
 
