@@ -92,12 +92,14 @@ def private_embedding(model: RecurrentClassifier) -> nn.Embedding:
 
 GAP_TOLERANCE = 0.01
 MAX_STEPS = 400
+REFINE_BUDGET = 50_000  # positions x steps a refinement may reach: keeps long reviews quick
 _STEP_BUDGET = 24_000  # positions x steps per internal batch: bounds memory on long reviews
 
 
 def integrated_gradients(model: RecurrentClassifier, ids: np.ndarray, target: int,
                          steps: int = 50, tolerance: float | None = GAP_TOLERANCE,
-                         max_steps: int = MAX_STEPS) -> IntegratedGradientsResult:
+                         max_steps: int = MAX_STEPS,
+                         budget: int = REFINE_BUDGET) -> IntegratedGradientsResult:
     """Integrated gradients on the embedding layer against an all-``<pad>`` baseline.
 
     The baseline has the review's own length, and the length goes in as a forward argument (not
@@ -105,9 +107,11 @@ def integrated_gradients(model: RecurrentClassifier, ids: np.ndarray, target: in
     a zero embedding, the usual neutral point for text (captum's tutorials do the same).
 
     Max pooling and saturated gates make the integrand kinked, and 50 quadrature points then
-    sometimes miss completeness by a few percent. With a ``tolerance``, the steps double (up to
-    ``max_steps``) until the gap is under that share of |f(x) - f(baseline)| (or under 1e-4
-    probability points, where the change itself is that small).
+    sometimes miss completeness by a few percent. With a ``tolerance``, the steps double until
+    the gap is under that share of |f(x) - f(baseline)| (or under 1e-4 probability points,
+    where the change itself is that small), as long as they stay within ``max_steps`` and
+    steps x review length within ``budget`` (a 400-token review stops at 100 steps, so the
+    panel stays responsive; the gap that remains is reported, not hidden).
     """
     from captum.attr import LayerIntegratedGradients  # slow import (matplotlib): only when used
 
@@ -132,9 +136,11 @@ def integrated_gradients(model: RecurrentClassifier, ids: np.ndarray, target: in
                 n_steps=steps, return_convergence_delta=True,
                 internal_batch_size=max(1, _STEP_BUDGET // inputs.size(1)))
             gap = abs(float(delta.reshape(-1)[0]))
-            if tolerance is None or gap <= allowed or steps * 2 > max_steps:
+            more = steps * 2
+            if (tolerance is None or gap <= allowed or more > max_steps
+                    or more * inputs.size(1) > budget):
                 break
-            steps *= 2
+            steps = more
     scores = attributions.sum(dim=-1).squeeze(0).detach().double().cpu().numpy()
     return IntegratedGradientsResult(scores=scores, probability=probability,
                                      baseline_probability=baseline_probability,

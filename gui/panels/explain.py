@@ -92,8 +92,12 @@ def method_note(e: Explanation) -> str:
             f"P({target}) from a blank review of the same length "
             f"({e.baseline_probability:.2f}) to this one "
             f"({e.probabilities[e.target_class]:.2f})")
-    if gap is not None:
-        text += f", to within {gap:.1%} of that change" if gap >= 0.001 else ", almost exactly"
+    if gap is not None and e.completeness_gap is not None:
+        if gap < 0.001:
+            text += ", almost exactly"
+        else:
+            text += (f", to within {e.completeness_gap:.3f} ({gap:.1%} of that change"
+                     f"{'; more steps would narrow it' if gap > 0.01 else ''})")
     return text + "."
 
 
@@ -355,7 +359,7 @@ class ExplainPanel(QWidget):
         assert self.bundle is not None
         self.trajectory_plot.set_trajectory(
             e.trajectory, e.classes, class_colors(self.bundle.scheme, self.palette()),
-            [w.word for w in e.words])
+            [w.word for w in e.words], [not w.read for w in e.words])
         notes = [faithfulness_note(e), method_note(e)]
         if e.truncated:
             unread = sum(1 for w in e.words if not w.read)
@@ -387,8 +391,13 @@ class ExplainPanel(QWidget):
             + " \u00b7 ".join(parts) + ")")
 
     def _show_bars(self, e: Explanation) -> None:
-        toward = e.ranked(True, BAR_WORDS)
-        away = e.ranked(False, BAR_WORDS)[::-1]  # strongest at the very bottom
+        scale = max((abs(w.score) for w in e.words if w.score is not None), default=0.0)
+
+        def visible(indices: list[int]) -> list[int]:  # bars too short to see say nothing
+            return [i for i in indices if abs(e.words[i].score or 0.0) >= 0.02 * scale]
+
+        toward = visible(e.ranked(True, BAR_WORDS))
+        away = visible(e.ranked(False, BAR_WORDS))[::-1]  # strongest at the very bottom
         indices = toward + away
         duplicates = {w for w in (e.words[i].word for i in indices)
                       if sum(e.words[j].word == w for j in indices) > 1}

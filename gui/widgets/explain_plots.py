@@ -39,7 +39,7 @@ class StrongestWordsChart(pg.PlotWidget):
         self.hideButtons()
         self.setMinimumHeight(180)
         _style(self)
-        self.getPlotItem().showGrid(x=True, y=False, alpha=0.2)
+        self.getAxis("bottom").enableAutoSIPrefix(False)  # "x0.001" would hide the units
         self._labels: list[str] = []
 
     def set_bars(self, labels: Sequence[str], values: Sequence[float], axis_label: str) -> None:
@@ -96,29 +96,63 @@ class TrajectoryPlot(pg.PlotWidget):
         self._values = np.zeros((0, 0))
         self._points: np.ndarray = np.zeros(0, dtype=np.int64)
         self._hovered = -1
+        self._unread: np.ndarray | None = None
         self.scene().sigMouseMoved.connect(self._mouse_moved)
 
     def set_trajectory(self, values: np.ndarray, classes: Sequence[str],
-                       colors: Sequence[QColor], words: Sequence[str]) -> None:
-        """``values`` [n_words, C] with NaN rows where no prefix was computed."""
+                       colors: Sequence[QColor], words: Sequence[str],
+                       unread: Sequence[bool] | None = None) -> None:
+        """``values`` [n_words, C] with NaN rows where no prefix was computed; ``unread``
+        marks the words the model did not read (shaded, and the lines break there)."""
         self.clear()
+        self._unread = None if unread is None else np.asarray(unread, dtype=bool)
         self._legend.clear()
         self._words, self._classes = list(words), list(classes)
         self._values = np.asarray(values, dtype=float)
         self._points = np.flatnonzero(np.isfinite(self._values[:, 0])) if len(values) else \
             np.zeros(0, dtype=np.int64)
-        xs = self._points + 1.0
+        xs, rows = self._line_points()
+        for start, end in self.unread_runs():
+            region = pg.LinearRegionItem((start + 0.5, end + 0.5), movable=False,
+                                         brush=pg.mkBrush(150, 150, 150, 45),
+                                         pen=pg.mkPen(None))
+            self.addItem(region)
+            label = pg.TextItem("not read", color="#777777", anchor=(0.5, 0))
+            label.setPos((start + end) / 2 + 0.5, 1.0)
+            self.addItem(label)
         for column, (name, color) in enumerate(zip(classes, colors)):
-            curve = pg.PlotDataItem(xs, self._values[self._points, column],
-                                    pen=pg.mkPen(color, width=2), name=name,
-                                    symbol="o" if len(xs) <= 40 else None, symbolSize=5,
-                                    symbolBrush=color, symbolPen=None)
+            curve = pg.PlotDataItem(xs, rows[:, column], pen=pg.mkPen(color, width=2),
+                                    name=name, connect="finite",
+                                    symbol="o" if len(self._points) <= 40 else None,
+                                    symbolSize=5, symbolBrush=color, symbolPen=None)
             self.addItem(curve)
         self.addItem(self._marker)
         self._marker.setVisible(False)
         self.setXRange(0.5, max(2.0, len(words) + 0.5), padding=0)
         self.setYRange(0, 1, padding=0.02)
         self._hovered = -1
+
+    def unread_runs(self) -> list[tuple[int, int]]:
+        """(first, last) word numbers (1-based) of each stretch of words the model never read
+        (a thinned long review skips prefixes too, but those words were read: no gap)."""
+        if self._unread is None or not self._unread.any():
+            return []
+        padded = np.concatenate([[False], self._unread, [False]]).astype(np.int8)
+        edges = np.diff(padded)
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        return [(int(a) + 1, int(b)) for a, b in zip(starts, ends)]
+
+    def _line_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and values of the computed points, with a NaN row breaking the line at each
+        unread stretch (so the line does not pretend the model read it)."""
+        xs = list(self._points + 1.0)
+        rows = list(self._values[self._points]) if len(self._points) else []
+        for start, _ in reversed(self.unread_runs()):
+            at = int(np.searchsorted(np.asarray(xs), start))
+            xs.insert(at, float(start))
+            rows.insert(at, np.full(self._values.shape[1], np.nan))
+        width = self._values.shape[1] if self._values.ndim == 2 else 0
+        return np.asarray(xs, dtype=float), np.asarray(rows, dtype=float).reshape(-1, width)
 
     def nearest_word(self, x: float) -> int:
         """The computed word closest to plot coordinate ``x`` (word numbers start at 1)."""

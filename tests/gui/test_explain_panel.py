@@ -191,6 +191,7 @@ def test_words_beyond_the_length_limit_show_as_not_read(qtbot):
     unread = [i for i, w in enumerate(explanation.words) if not w.read]
     assert len(unread) == 12 and "not read" in widget.word_view.tooltip_for(unread[0])
     assert "were not read" in widget.notes_label.text()
+    assert widget.trajectory_plot.unread_runs() == [(3, 14)]  # shaded, the lines break there
     widget.shutdown()
 
 
