@@ -275,3 +275,18 @@ def test_explain_command_prints_words_and_json(negation_bundle, tmp_path, capsys
     data = json.loads(capsys.readouterr().out)
     assert data["method"] == "occlusion" and len(data["words"]) == 4
     assert run_cli(["explain", str(path), "the room", "--target", "maybe"]) == 2
+
+
+def test_ig_matches_captum_on_the_models_own_layer_and_leaves_it_unhooked(negation_bundle,
+                                                                         explainer):
+    from captum.attr import LayerIntegratedGradients
+
+    model = negation_bundle.model
+    ids = explainer.align("the hotel was not clean").ids
+    ours = integrated_gradients(model, ids, 1, steps=20, tolerance=None)
+    inputs = torch.from_numpy(ids)[None]
+    lig = LayerIntegratedGradients(lambda x, n: torch.softmax(model(x, n), 1), model.embedding)
+    reference = lig.attribute(inputs, torch.zeros_like(inputs), target=1, n_steps=20,
+                              additional_forward_args=(torch.tensor([len(ids)]),))
+    np.testing.assert_allclose(ours.scores, reference.sum(-1)[0].detach().numpy(), atol=1e-6)
+    assert not model.embedding._forward_hooks and not model.embedding._forward_pre_hooks
