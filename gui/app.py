@@ -202,6 +202,7 @@ def run_app(argv: list[str]) -> int:
 
     window = MainWindow()
     window.log_path = log_path
+    app.aboutToQuit.connect(window.shutdown)  # a quit that skips closeEvent (logout)
     window.show()
     start_warm_up()
     paths = [a for a in argv if not a.startswith("-")]

@@ -494,6 +494,18 @@ class MainWindow(QMainWindow):
                 self, "Training is running", "Stop training and quit?"):
             event.ignore()
             return
+        self.shutdown()
+        self.settings.set_window(self.saveGeometry(), self.saveState())
+        self.settings.set_current_tab(self.tabs.currentIndex())
+        self.settings.last_folder = self.data_panel.last_folder or self.settings.last_folder
+        self.settings.set_last_config(self.train_panel.config())
+        self.settings.sync()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """End every worker thread without asking (closing, or the app quitting)."""
+        if self._closing:
+            return
         self._closing = True
         stopped = self.train_panel.shutdown()
         self.data_panel.shutdown()
@@ -507,12 +519,6 @@ class MainWindow(QMainWindow):
                     log.exception("the %s panel did not stop cleanly", name)
         if not stopped:
             log.error("the training thread did not stop in time")
-        self.settings.set_window(self.saveGeometry(), self.saveState())
-        self.settings.set_current_tab(self.tabs.currentIndex())
-        self.settings.last_folder = self.data_panel.last_folder or self.settings.last_folder
-        self.settings.set_last_config(self.train_panel.config())
-        self.settings.sync()
-        event.accept()
 
 
 def _dropped_path(mime: Any) -> str:

@@ -284,6 +284,10 @@ class TrainPanel(QWidget):
         self.progress_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
         self.curves = CurvesPanel(self) if CurvesPanel is not None else _NullCurves(self)
+        # The curves take the width that is left; a long summary line inside them must not
+        # push the window wider than the screen.
+        self.curves.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.curves.setMinimumWidth(560)
 
         right = QVBoxLayout()
         right.addLayout(buttons)
@@ -367,7 +371,7 @@ class TrainPanel(QWidget):
 
         def show(count: int) -> None:
             if token is self._count_token:
-                self.parameter_label.setText(f"{format_count(count)}  ({count:,})")
+                self.parameter_label.setText(f"≤ {format_count(count)}  ({count:,})")
                 self.parameter_label.setToolTip(
                     f"{count:,} weights with a vocabulary of {config.vocab_size:,} words and "
                     f"{classes} classes (a smaller vocabulary found in the data gives fewer).")

@@ -156,3 +156,12 @@ def test_explain_this_review_opens_the_explain_tab(qtbot, window):
     train(qtbot, window)
     window.data_panel.explain_row(0)
     assert window.tabs.currentWidget() is window.panel("Explain")
+
+
+def test_the_window_fits_1280_by_800_after_a_run(qtbot, window):
+    open_sample(qtbot, window)
+    train(qtbot, window)
+    if hasattr(window.train_panel.curves, "flush"):
+        window.train_panel.curves.flush()  # draw the final summary line now
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 800
