@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.batch import BatchOptions, analyze  # noqa: E402
-from core.batch_inference import BatchPredictor, bf16_supported  # noqa: E402
+from core.batch_inference import BatchPredictor, bf16_supported, quantize_int8  # noqa: E402
 from core.batching import pad_batch  # noqa: E402
 from core.bundle import ModelBundle  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
@@ -179,14 +179,21 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
     table.row("  plain loop, model only", count / plain_seconds, None)
 
     # Ours, model only, each precision.
-    for precision in ("fp32", "int8", "bf16"):
+    variants = ["fp32", "int8"] + (["int8 +lstm"] if model.cell == "lstm" else []) + ["bf16"]
+    for variant in variants:
+        precision = variant.split()[0]
         predictor = BatchPredictor(model, precision, explain="none")
         predictor.precision = precision  # measure bf16 even where it is not offered
         note = "" if precision != "bf16" or bf16_supported() else "(CPU lacks native bf16)"
+        if variant == "int8":
+            note = predictor.note
+        if variant == "int8 +lstm":
+            predictor.fast_model = quantize_int8(model, lstm=True)
+            note = "LSTM layers quantized too"
         try:
             output, seconds = timed(lambda p=predictor: p.run(sequences))
         except RuntimeError as error:
-            table.row(f"ours {precision}, model only", None, None,
+            table.row(f"ours {variant}, model only", None, None,
                       f"fails: {str(error).splitlines()[0][:60]}")
             continue
         predicted = output.probabilities.argmax(1)
@@ -195,7 +202,7 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
             table.fp32 = acc
             same = int((predicted == plain_predicted).sum())
             note = f"same class as plain loop on {same:,}/{count:,}"
-        table.row(f"ours {precision}, model only", count / seconds, acc, note)
+        table.row(f"ours {variant}, model only", count / seconds, acc, note[:60])
 
     # Ours end to end: CSV in, Parquet out, through analyze().
     source = workdir / "reviews.csv"

@@ -269,12 +269,20 @@ class _Run:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def report(self, estimate: _ProgressEstimate, errors: ErrorLog, current: str) -> None:
+    def report(self, estimate: _ProgressEstimate, errors: ErrorLog, current: str,
+               in_chunk: tuple[float | None, float | None, int, int] | None = None) -> None:
+        """Progress so far; ``in_chunk`` = (fraction before the chunk, after it, reviews of it
+        done, its size), so a slow chunk still moves the bar batch by batch."""
         if self.on_progress is None:
             return
         elapsed = self.elapsed()
         reviews = self.summary.rows
         fraction = estimate.fraction()
+        if in_chunk is not None:
+            before, after, done, size = in_chunk
+            reviews += done
+            if before is not None and after is not None and size:
+                fraction = before + (after - before) * done / size
         eta = None
         if fraction and fraction > 0.001 and elapsed > 0:
             eta = elapsed * (1 - fraction) / fraction
@@ -300,8 +308,11 @@ class _Run:
             return sequences, kept
 
     def process(self, unit: InputUnit, chunk: ReviewTable, writer: ResultWriter,
-                errors: ErrorLog) -> bool:
+                errors: ErrorLog, estimate: _ProgressEstimate) -> bool:
         """Predict, write and summarise one chunk; False when cancelled part-way."""
+        before = estimate.fraction()
+        estimate.add(chunk)
+        after, done = estimate.fraction(), 0
         for skipped in chunk.skipped:
             errors.add(skipped.source, skipped.row, skipped.reason)
         if chunk.skipped:
@@ -311,7 +322,13 @@ class _Run:
         sequences, kept = self.encode(chunk, errors)
         if len(kept) != len(chunk.texts):
             chunk = chunk.subset(kept)
-        output = self.predictor.run(sequences, self.cancel)
+
+        def on_batch(count: int) -> None:
+            nonlocal done
+            done += count
+            self.report(estimate, errors, unit.given, (before, after, done, len(sequences)))
+
+        output = self.predictor.run(sequences, self.cancel, on_batch)
         if output.completed < len(sequences):
             return False
         probabilities = output.probabilities
@@ -384,8 +401,7 @@ class _Run:
                 for chunk in iter_review_chunks([unit.path], options.chunk_size,
                                                 options.text_column, options.label_column,
                                                 options.id_column, self.cancel):
-                    estimate.add(chunk)
-                    if not self.process(unit, chunk, writer, errors):
+                    if not self.process(unit, chunk, writer, errors, estimate):
                         return False
                     errors.flush()
                     self.report(estimate, errors, unit.given)

@@ -6,9 +6,11 @@ Everything here works on encoded id arrays; reading, writing and summaries live 
 Precision choices (measured by ``bench/batch.py``):
 
 - ``fp32``: the model as trained; the LSTM runs on oneDNN, the GRU and RNN on torch's kernels.
-- ``int8``: ``torch.ao.quantization.quantize_dynamic`` on the nn.LSTM / nn.GRU / nn.Linear
-  layers (weights int8, activations quantized per step). nn.RNN has no dynamic quantized
-  version, so an RNN model gets only its Linear layers quantized.
+- ``int8``: ``torch.ao.quantization.quantize_dynamic`` on the nn.GRU and nn.Linear layers
+  (weights int8, activations quantized per step). nn.LSTM stays fp32 where oneDNN runs it:
+  its fused fp32 kernel beat the dynamic int8 LSTM here (which runs step by step), so
+  quantizing it would slow the model down; without oneDNN it is quantized too. nn.RNN has
+  no dynamic quantized version, so an RNN model gets only its Linear layers quantized.
 - ``bf16``: CPU autocast to bfloat16. Only offered where oneDNN has bf16 kernels
   (AVX-512 BF16 or AMX); elsewhere the LSTM primitive refuses bf16 and the GRU is emulated
   and several times slower, so the request falls back to fp32 with a note.
@@ -51,15 +53,22 @@ def bf16_supported() -> bool:
         return False
 
 
-def quantize_int8(model: RecurrentClassifier) -> nn.Module:
-    """A dynamically quantized copy (the bundle's own model stays fp32 for gradients)."""
+def quantize_int8(model: RecurrentClassifier, lstm: bool | None = None) -> nn.Module:
+    """A dynamically quantized copy (the bundle's own model stays fp32 for gradients).
+
+    ``lstm``: quantize nn.LSTM layers too; by default only where oneDNN is not there to run
+    them faster in fp32 (see the module notes).
+    """
+    if lstm is None:
+        lstm = not torch.backends.mkldnn.is_available()
+    layers: set[type[nn.Module]] = {nn.GRU, nn.Linear} | ({nn.LSTM} if lstm else set())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecation notices of torch.ao in torch 2.x
-        return torch.ao.quantization.quantize_dynamic(
-            copy.deepcopy(model).eval(), {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8)
+        return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model).eval(), layers,
+                                                      dtype=torch.qint8)
 
 
-def resolve_precision(requested: str, explain: str) -> tuple[str, str]:
+def resolve_precision(requested: str, explain: str, cell: str = "") -> tuple[str, str]:
     """The precision that will really run, and a note when it differs from the request."""
     if requested not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}")
@@ -68,6 +77,9 @@ def resolve_precision(requested: str, explain: str) -> tuple[str, str]:
     if requested == "int8" and explain != "none":
         return "fp32", ("int8 layers have no gradients, so word attributions run the fp32 "
                         "model (use --explain none for int8)")
+    if requested == "int8" and cell == "lstm" and torch.backends.mkldnn.is_available():
+        return "int8", ("int8 applies to the Linear layers; the LSTM stays fp32 on oneDNN, "
+                        "which is faster than int8 for it on the CPU")
     return requested, ""
 
 
@@ -93,7 +105,7 @@ class BatchPredictor:
             raise ValueError(f"explain must be one of {EXPLAIN_METHODS}")
         self.model = model.eval()
         self.explain = explain
-        self.precision, self.note = resolve_precision(precision, explain)
+        self.precision, self.note = resolve_precision(precision, explain, model.cell)
         self.batch_size = max(1, int(batch_size))
         self.ig_steps = ig_steps
         self.device = next(model.parameters()).device

@@ -14,6 +14,7 @@ from core.batch import BatchOptions, analyze, plan_inputs, side_paths
 from core.batch_inference import (
     BatchPredictor,
     batched_integrated_gradients,
+    quantize_int8,
     resolve_precision,
     top_words,
 )
@@ -24,6 +25,7 @@ from core.corpus_summary import class_polarity
 from core.errors import ReviewDataError
 from core.explain import fast_token_attributions
 from core.labels import LabelScheme
+from core.model import RecurrentClassifier
 from core.pipeline import run_training
 from core.predict import Predictor
 from core.vocab import Vocabulary
@@ -237,6 +239,17 @@ def test_int8_predictions_agree_with_fp32(bundle):
     assert next(bundle.model.parameters()).dtype == torch.float32  # the bundle is untouched
 
 
+def test_int8_quantizes_gru_and_linear_and_keeps_the_lstm_on_onednn():
+    gru = RecurrentClassifier(50, 2, cell="gru", embedding_dim=8, hidden_size=8)
+    quantized = quantize_int8(gru)
+    assert "quantized" in type(quantized.forward_layers[0]).__module__
+    assert "quantized" in type(quantized.classifier).__module__
+    lstm = RecurrentClassifier(50, 2, cell="lstm", embedding_dim=8, hidden_size=8)
+    assert type(quantize_int8(lstm, lstm=False).forward_layers[0]) is torch.nn.LSTM
+    assert "quantized" in type(quantize_int8(lstm, lstm=True).forward_layers[0]).__module__
+    assert type(gru.forward_layers[0]) is torch.nn.GRU  # the original is left alone
+
+
 def test_precision_requests_that_cannot_run_fall_back_with_a_note():
     precision, note = resolve_precision("int8", "fast")
     assert precision == "fp32" and "gradients" in note
@@ -286,3 +299,16 @@ def test_integrated_gradients_on_request_give_top_words(tmp_path, bundle):
     rows = read_output(out)
     assert result.summary["explain"] == "ig" and len(rows) == 8
     assert all(len(r["top_toward"]) + len(r["top_against"]) > 0 for r in rows)
+
+
+def test_progress_moves_batch_by_batch_and_ends_complete(tmp_path, bundle):
+    write_reviews(tmp_path / "a.csv", count=30, seed=1)
+    write_reviews(tmp_path / "b.csv", count=30, seed=2)
+    events = []
+    analyze([tmp_path / "a.csv", tmp_path / "b.csv"], bundle, tmp_path / "out.csv",
+            BatchOptions(threads=1, chunk_size=20, batch_size=8), on_progress=events.append)
+    fractions = [e.fraction for e in events]
+    assert len(events) > 8  # per batch, not per chunk
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert [e.reviews for e in events] == sorted(e.reviews for e in events)
+    assert events[-1].reviews == 60 and events[-1].eta == 0.0
