@@ -265,12 +265,13 @@ class CurvesPanel(QWidget):
             self.curves[f"{key}/train_epoch"] = train
             self.curves[f"{key}/val_epoch"] = validation
             line = pg.InfiniteLine(angle=90, movable=False, label="best: epoch {value:.0f}",
-                                   labelOpts={"position": 0.93 if key == "loss" else 0.3,
+                                   labelOpts={"position": 0.6 if key == "loss" else 0.3,
                                               "anchors": [(0, 0.5), (0, 0.5)]})
             line.setZValue(1)
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
             self.best_lines.append(line)
+        self.loss_plot.sigXRangeChanged.connect(self._place_best_labels)
         self.accuracy_plot.setYRange(0.0, 1.0, padding=0.02)
         self.accuracy_plot.enableAutoRange(axis="y", enable=False)
         self._rebuild_legends()
@@ -399,7 +400,18 @@ class CurvesPanel(QWidget):
             else:
                 line.setValue(self._best_epoch)
                 line.setVisible(True)
+        self._place_best_labels()
         self._update_summary()
+
+    def _place_best_labels(self) -> None:
+        """Write "best: epoch N" on the roomier side of its line, so it is never cut off."""
+        for plot, line in zip((self.loss_plot, self.accuracy_plot), self.best_lines):
+            (x_min, x_max), _ = plot.viewRange()
+            right_half = line.value() > (x_min + x_max) / 2
+            anchor = (1.0, 0.5) if right_half else (0.0, 0.5)
+            if line.label.anchors[0] != anchor:
+                line.label.anchors = [anchor, anchor]
+                line.label.updatePosition()
 
     def load_history(self, history: Sequence[dict[str, Any]]) -> None:
         """Show a saved model's epoch history (bundle.history); there is no batch trace."""
@@ -552,6 +564,7 @@ class CurvesPanel(QWidget):
                 values = series(field_name)
                 keep = np.isfinite(values)
                 self.curves[curve_name].setData(epochs[keep], values[keep])
+        self._place_best_labels()
         self._update_summary()
 
     def _update_summary(self) -> None:
