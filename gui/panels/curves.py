@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from core.trainer import BatchProgress, EpochSummary
 from gui.widgets.colors import BEST, TRAIN, TRAIN_BATCH, VALIDATION, is_dark, role_color, with_alpha
+from gui.widgets.elided_label import ElidedLabel
 
 DISPLAY_LIMIT = 5000  # most points drawn per curve; more are pooled for display only
 REDRAW_INTERVAL_MS = 200  # about 5 redraws a second while data arrives
@@ -204,8 +205,7 @@ class CurvesPanel(QWidget):
                                        "raw values, 0.99 a very smooth trend.")
         smoothing_label = QLabel("Smoothing")
         smoothing_label.setBuddy(self.smoothing_spin)
-        self.summary_label = QLabel()
-        self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary_label = ElidedLabel()
         self.export_png_button = QPushButton("Export PNG…")
         self.export_png_button.setToolTip("Save both plots as an image.")
         self.export_csv_button = QPushButton("Export CSV…")
@@ -237,11 +237,9 @@ class CurvesPanel(QWidget):
         self.accuracy_plot.setXLink(self.loss_plot)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.best_lines: list[pg.InfiniteLine] = []
-        self.legends: list[pg.LegendItem] = []
-        specs = ((self.loss_plot, "loss", "Loss", "cross-entropy loss", (-10, 10)),
-                 (self.accuracy_plot, "accuracy", "Accuracy", "accuracy (share correct)",
-                  (-10, -10)))
-        for plot, key, title, y_label, legend_offset in specs:
+        specs = ((self.loss_plot, "loss", "Loss", "cross-entropy loss"),
+                 (self.accuracy_plot, "accuracy", "Accuracy", "accuracy (share correct)"))
+        for plot, key, title, y_label in specs:
             plot.setTitle(title)
             plot.setLabel("bottom", "epoch")
             plot.setLabel("left", y_label)
@@ -250,8 +248,6 @@ class CurvesPanel(QWidget):
             plot.getAxis("left").setWidth(56)
             plot.getAxis("left").enableAutoSIPrefix(False)
             plot.getAxis("bottom").enableAutoSIPrefix(False)
-            legend = plot.addLegend(offset=legend_offset, labelTextSize="9pt")
-            self.legends.append(legend)
             raw = plot.plot(name=None)
             smoothed = plot.plot()
             train = plot.plot(symbol="o", symbolSize=7)
@@ -274,18 +270,24 @@ class CurvesPanel(QWidget):
         self.loss_plot.sigXRangeChanged.connect(self._place_best_labels)
         self.accuracy_plot.setYRange(0.0, 1.0, padding=0.02)
         self.accuracy_plot.enableAutoRange(axis="y", enable=False)
-        self._rebuild_legends()
+        # One legend for both plots, in its own row under them: it never covers a curve,
+        # however narrow the panel is embedded.
+        self.legend = pg.LegendItem(colCount=4, labelTextSize="9pt", frame=False)
+        self.graphics.addItem(self.legend, row=1, col=0, colspan=2)
+        self._best_sample = pg.PlotDataItem()  # stands for the best-epoch lines in the legend
+        self._rebuild_legend()
 
-    def _rebuild_legends(self) -> None:
-        """Legends list only what is visible, so the toggles never leave stale entries."""
-        for legend, key in zip(self.legends, ("loss", "accuracy")):
-            legend.clear()
-            if self.per_batch_check.isChecked():
-                legend.addItem(self.curves[f"{key}/batch_smoothed"],
-                               "train, per batch (smoothed; raw faint)")
-            if self.per_epoch_check.isChecked():
-                legend.addItem(self.curves[f"{key}/train_epoch"], "train, per epoch")
-                legend.addItem(self.curves[f"{key}/val_epoch"], "validation, per epoch")
+    def _rebuild_legend(self) -> None:
+        """The legend lists only what is visible, so the toggles never leave stale entries."""
+        self.legend.clear()
+        if self.per_batch_check.isChecked():
+            self.legend.addItem(self.curves["loss/batch_smoothed"],
+                                "train, per batch (smoothed; raw faint)")
+        if self.per_epoch_check.isChecked():
+            self.legend.addItem(self.curves["loss/train_epoch"], "train, per epoch")
+            self.legend.addItem(self.curves["loss/val_epoch"], "validation, per epoch")
+        if self._best_epoch is not None:
+            self.legend.addItem(self._best_sample, "best epoch (model kept)")
 
     # ------------------------------------------------------------------ palette
     def _apply_palette(self) -> None:
@@ -293,7 +295,6 @@ class CurvesPanel(QWidget):
         palette = self.palette()
         background = palette.color(QPalette.ColorRole.Base)
         ink = palette.color(QPalette.ColorRole.Text)
-        muted = palette.color(QPalette.ColorRole.Mid)
         self.graphics.setBackground(background)
         # The batch trace is the busier, lower-contrast layer: lighter than the per-epoch line
         # on a light background, darker on a dark one, so the epoch markers stand out.
@@ -326,11 +327,9 @@ class CurvesPanel(QWidget):
             line.label.setColor(best)
             line.label.fill = pg.mkBrush(with_alpha(background, 0.85))
             line.label.update()
-        for legend in self.legends:
-            legend.setBrush(pg.mkBrush(with_alpha(background, 0.85)))
-            legend.setPen(pg.mkPen(muted))
-            legend.setLabelTextColor(ink)
-        self._rebuild_legends()
+        self._best_sample.setPen(pg.mkPen(best, width=2, style=Qt.PenStyle.DotLine))
+        self.legend.setLabelTextColor(ink)
+        self._rebuild_legend()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
         if event.type() == QEvent.Type.PaletteChange:
@@ -348,6 +347,7 @@ class CurvesPanel(QWidget):
         self._best_epoch = None
         for line in self.best_lines:
             line.setVisible(False)
+        self._rebuild_legend()
         self._dirty = True
         self.flush()
 
@@ -401,6 +401,7 @@ class CurvesPanel(QWidget):
                 line.setValue(self._best_epoch)
                 line.setVisible(True)
         self._place_best_labels()
+        self._rebuild_legend()
         self._update_summary()
 
     def _place_best_labels(self) -> None:
@@ -541,7 +542,7 @@ class CurvesPanel(QWidget):
         show_epochs = self.per_epoch_check.isChecked()
         for name, curve in self.curves.items():
             curve.setVisible(show_batches if "/batch" in name else show_epochs)
-        self._rebuild_legends()
+        self._rebuild_legend()
 
     def _redraw(self) -> None:
         batches = self._batches.view()

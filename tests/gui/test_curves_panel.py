@@ -75,6 +75,7 @@ def test_best_epoch_line_follows_the_best_flag_and_set_best_epoch(panel):
     assert [line.value() for line in panel.best_lines] == [2, 2]
     assert all(line.isVisible() for line in panel.best_lines)
     assert "Best epoch 2" in panel.summary_label.text()
+    assert "best epoch (model kept)" in [label.text for _, label in panel.legend.items]
     panel.set_best_epoch(3)
     assert panel.best_epoch() == 3 and panel.best_lines[1].value() == 3
 
@@ -112,12 +113,13 @@ def test_view_toggles_hide_curves_and_legend_entries(panel):
     panel.per_batch_check.setChecked(False)
     assert not panel.curves["loss/batch_smoothed"].isVisible()
     assert panel.curves["loss/val_epoch"].isVisible()
-    labels = [label.text for _, label in panel.legends[0].items]
+    labels = [label.text for _, label in panel.legend.items]
     assert labels == ["train, per epoch", "validation, per epoch"]
     panel.per_epoch_check.setChecked(False)
     panel.per_batch_check.setChecked(True)
     assert not panel.curves["accuracy/train_epoch"].isVisible()
-    assert len(panel.legends[1].items) == 1
+    assert [label.text for _, label in panel.legend.items] == [
+        "train, per batch (smoothed; raw faint)"]
 
 
 def test_csv_export_holds_epochs_then_batches(panel, tmp_path):
