@@ -267,7 +267,8 @@ class CurvesPanel(QWidget):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
             self.best_lines.append(line)
-        self.loss_plot.sigXRangeChanged.connect(self._place_best_labels)
+        for plot in (self.loss_plot, self.accuracy_plot):  # linked ranges update one by one
+            plot.sigXRangeChanged.connect(self._place_best_labels)
         self.accuracy_plot.setYRange(0.0, 1.0, padding=0.02)
         self.accuracy_plot.enableAutoRange(axis="y", enable=False)
         # One legend for both plots, in its own row under them: it never covers a curve,
