@@ -100,7 +100,7 @@ def describe_model(config: TrainConfig) -> str:
     layers = f"{config.layers} layer{'s' if config.layers != 1 else ''}"
     return (f"{direction}, {layers} x {config.hidden_size}, emb {config.embedding_dim}, "
             f"{config.pooling} pooling, dropout {config.dropout:g}, lr {config.learning_rate:g}, "
-            f"{config.epochs} epochs max")
+            f"up to {config.epochs} epoch{'s' if config.epochs != 1 else ''}")
 
 
 def model_key(config: TrainConfig) -> tuple:
@@ -317,9 +317,9 @@ class ComparisonResult:
                 writer.writerow(["" if row[c.key] is None else row[c.key] for c in columns])
         return target
 
-    def to_markdown(self) -> str:
-        """A GitHub table, the best value per column in bold."""
-        columns = self.columns()
+    def to_markdown(self, settings: bool = True) -> str:
+        """A GitHub table, the best value per column in bold (``settings``: that column too)."""
+        columns = [c for c in self.columns() if settings or c.key != "details"]
         best = self.best()
         lines = ["| " + " | ".join(c.title for c in columns) + " |",
                  "|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|"]

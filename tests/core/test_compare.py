@@ -172,6 +172,8 @@ def test_markdown_bolds_the_best_value_per_column(compared: ComparisonResult) ->
         assert "**" not in row.split("|")[2]
     text = compared.to_text()
     assert "* best in column" in text
+    assert "Settings" in lines[0]
+    assert "Settings" not in compared.to_markdown(settings=False).splitlines()[0]
 
 
 def test_star_ratings_add_mae_and_leave_vader_out() -> None:
