@@ -67,31 +67,11 @@ def default_variants(base: TrainConfig, cells: Iterable[str] = DEFAULT_CELLS) ->
     return [Variant(cell_label(cell), base.replace(cell=cell).validate()) for cell in cells]
 
 
-_SHORT = {
-    "layers": ("layers", "{}"), "embedding_dim": ("embedding", "{}"),
-    "hidden_size": ("hidden", "{}"), "pooling": ("pooling", "{}"),
-    "dropout": ("dropout", "{:g}"), "epochs": ("epochs", "{}"),
-    "batch_size": ("batch", "{}"), "learning_rate": ("lr", "{:g}"),
-    "weight_decay": ("wd", "{:g}"), "grad_clip": ("clip", "{:g}"),
-    "early_stopping": ("early stop", "{}"), "patience": ("patience", "{}"),
-}
-
-
-def variant_name(config: TrainConfig, reference: TrainConfig | None = None) -> str:
-    """A short name: cell (``Bi`` when bidirectional) plus the model settings that differ
-    from ``reference`` (the defaults when omitted), e.g. ``BiLSTM · 2 layers, hidden 256``."""
-    reference = reference or TrainConfig()
-    name = ("Bi" if config.bidirectional else "") + cell_label(config.cell)
-    changes = []
-    for knob, (label, fmt) in _SHORT.items():
-        value = getattr(config, knob)
-        if value != getattr(reference, knob):
-            if isinstance(value, bool):
-                changes.append(f"{label} {'on' if value else 'off'}")
-            else:
-                changes.append(f"{fmt.format(value)} {label}" if knob == "layers"
-                               else f"{label} {fmt.format(value)}")
-    return name + (" · " + ", ".join(changes) if changes else "")
+def variant_name(config: TrainConfig) -> str:
+    """A short name for an added variant: cell (``Bi`` when bidirectional), layers x hidden,
+    e.g. ``BiLSTM 2×128``; the full settings are in :func:`describe_model`."""
+    return (f"{'Bi' if config.bidirectional else ''}{cell_label(config.cell)} "
+            f"{config.layers}×{config.hidden_size}")
 
 
 def describe_model(config: TrainConfig) -> str:
@@ -386,7 +366,7 @@ class ComparisonResult:
 
 
 def slug(name: str) -> str:
-    """A file-name-safe form of a run name (``BiLSTM · 2 layers`` -> ``bilstm-2-layers``)."""
+    """A file-name-safe form of a run name (``BiLSTM 2×128`` -> ``bilstm-2-128``)."""
     text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return text or "run"
 

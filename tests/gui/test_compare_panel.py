@@ -117,7 +117,7 @@ def test_add_variant_button_takes_the_base_config(panel: ComparePanel) -> None:
     panel.set_base_config(BASE.replace(cell="gru", bidirectional=True, layers=2))
     panel.add_variant_button.click()
     assert panel.variant_list.count() == 1
-    assert panel.variant_list.item(0).text().startswith("BiGRU")
+    assert panel.variant_list.item(0).text() == "BiGRU 2×8"
 
 
 def test_vader_is_offered_for_two_classes_only(panel: ComparePanel) -> None:
