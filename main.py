@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see core/__init__.py; before torch loads
 
 
 def main(argv: list[str] | None = None) -> int:
