@@ -372,8 +372,13 @@ class _Run:
 
     def run(self, inputs: Sequence[str | Path]) -> tuple[SidePaths, ErrorLog, bool]:
         paths = side_paths(self.out)
-        for stale in (paths.summary, paths.errors, paths.partial):
-            stale.unlink(missing_ok=True)
+        try:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            for stale in (paths.summary, paths.errors, paths.partial):
+                stale.unlink(missing_ok=True)
+        except OSError as error:
+            raise ReviewDataError(f"cannot write here ({error.strerror or error}); pick another "
+                                  "output folder", path=str(self.out)) from None
         errors = ErrorLog(paths.errors)
         units = plan_inputs(inputs, [self.out, paths.summary, paths.errors, paths.partial],
                             errors)

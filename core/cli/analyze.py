@@ -74,6 +74,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                            threads=args.threads)
     bar = ProgressBar()
     stop = threading.Event()
+    last: list[AnalysisProgress] = []
 
     def on_signal(*_: object) -> None:
         stop.set()
@@ -81,6 +82,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print("\nstopping after the current batch (Ctrl+C again to abort)...", file=sys.stderr)
 
     def on_progress(event: AnalysisProgress) -> None:
+        last[:] = [event]
         bar.update(event.fraction or 0.0, progress_text(event))
 
     previous = signal.signal(signal.SIGINT, on_signal)
@@ -89,6 +91,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                          cancel=stop.is_set, model_path=args.model)
     finally:
         signal.signal(signal.SIGINT, previous)
+        if last:
+            bar.update(last[0].fraction or 0.0, progress_text(last[0]), force=True)
         bar.close()
     summary = result.summary
     for note in result.notes:
@@ -105,6 +109,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
               f"{labelled['accuracy']:.2%} of {labelled['reviews']:,} labelled reviews")
     print(f"summary: {result.summary_path}")
     if result.errors_path is not None:
-        print(f"{summary['error_count']:,} rows or files skipped; reasons in "
-              f"{result.errors_path}")
+        count = summary["error_count"]
+        print(f"{count:,} {'row or file' if count == 1 else 'rows or files'} skipped; reasons "
+              f"in {result.errors_path}")
     return 130 if result.partial else 0

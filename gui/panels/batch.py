@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -221,24 +222,30 @@ class BatchPanel(QWidget):
                                          QSizePolicy.Policy.Preferred)
 
         self.rows_model = RowsModel(self)
-        self.rows_view = QTableView()
-        self.rows_view.setModel(self.rows_model)
-        self.rows_view.setWordWrap(False)
-        self.rows_view.setAlternatingRowColors(True)
-        self.rows_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.rows_view.verticalHeader().setDefaultSectionSize(
-            self.rows_view.fontMetrics().height() + 8)
-        self.rows_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Interactive)
-        self.rows_view.horizontalHeader().setStretchLastSection(True)
-        rows_box = QGroupBox("First results")
-        rows_layout = QVBoxLayout(rows_box)
-        rows_layout.addWidget(self.rows_view)
+        self.rows_view = _table_view(self.rows_model)
+        self.confident_model = RowsModel(self)
+        self.uncertain_model = RowsModel(self)
+        self.files_model = RowsModel(self)
+        self.tabs = QTabWidget()
+        self.summary_views: list[QTableView] = []
+        self.tabs.addTab(self.rows_view, "First results")
+        for model, title, tip in (
+                (self.uncertain_model, "Most uncertain",
+                 "Reviews where the two likeliest classes were closest: worth a human look"),
+                (self.confident_model, "Most confident", "Reviews the model was surest about"),
+                (self.files_model, "Per file", "Reviews, skipped rows and classes per input")):
+            view = _table_view(model)
+            self.summary_views.append(view)
+            self.tabs.addTab(view, title)
+            self.tabs.setTabToolTip(self.tabs.count() - 1, tip)
+        rows_box = self.tabs
 
         self.class_chart = _chart("reviews")
         self.positive_chart = _chart("reviews")
         self.negative_chart = _chart("reviews")
         self.charts = (self.class_chart, self.positive_chart, self.negative_chart)
+        for chart in self.charts:
+            _empty(chart)
         charts = QHBoxLayout()
         word_tip = ("Reviews in which the word was among the top words pushing this way, minus "
                     "those in which it pushed the other way")
@@ -523,6 +530,15 @@ class BatchPanel(QWidget):
         self.summary_label.setText(" · ".join(parts))
         classes = summary["classes"]
         names = list(classes)
+        example_header = ["predicted", "confidence", "margin", "file:row", "text"]
+        self.uncertain_model.set_rows(example_header,
+                                      example_rows(summary.get("most_uncertain", [])))
+        self.confident_model.set_rows(example_header,
+                                      example_rows(summary.get("most_confident", [])))
+        self.files_model.set_rows(["file", "reviews", "skipped", *names],
+                                  file_rows(summary.get("files", {}), names))
+        for view in self.summary_views:
+            _fit_columns(view)
         colors = self._class_colors(names)
         _bars(self.class_chart, names, [classes[n]["count"] for n in names], colors,
               vertical=True)
@@ -541,13 +557,12 @@ class BatchPanel(QWidget):
 
     def _clear_charts(self) -> None:
         for chart in self.charts:
-            chart.clear()
+            _empty(chart)
+        for model in (self.uncertain_model, self.confident_model, self.files_model):
+            model.set_rows([], [])
 
     def _size_columns(self) -> None:
-        header = self.rows_view.horizontalHeader()
-        self.rows_view.resizeColumnsToContents()
-        for column in range(self.rows_model.columnCount()):
-            header.resizeSection(column, min(header.sectionSize(column), 260))
+        _fit_columns(self.rows_view)
 
     def open_output_folder(self) -> bool:
         path = self.output_path
@@ -611,6 +626,38 @@ def _icon(name: str) -> Any:
         return QIcon()
 
 
+def _table_view(model: RowsModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setWordWrap(False)
+    view.setAlternatingRowColors(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+def _fit_columns(view: QTableView, widest: int = 260) -> None:
+    """Columns as wide as their contents, long text capped (the last one stretches)."""
+    header = view.horizontalHeader()
+    view.resizeColumnsToContents()
+    for column in range(view.model().columnCount()):
+        header.resizeSection(column, min(header.sectionSize(column), widest))
+
+
+def example_rows(examples: list[dict[str, Any]]) -> list[list[str]]:
+    """Summary examples as table rows: class, confidence, margin, where, text."""
+    return [[e["predicted"], f"{e['confidence']:.3f}", f"{e['margin']:.3f}",
+             f"{Path(e['source']).name}:{e['row']}", e["text"]] for e in examples]
+
+
+def file_rows(files: dict[str, Any], classes: list[str]) -> list[list[str]]:
+    return [[Path(name).name or name, f"{entry['reviews']:,}", f"{entry['skipped']:,}",
+             *(f"{entry['classes'][c]['share']:.1%}" for c in classes)]
+            for name, entry in files.items()]
+
+
 def _short_sources(preview: PreviewRows) -> list[list[str]]:
     """File names instead of full paths in the source column (the file keeps full paths)."""
     if "source" not in preview.columns:
@@ -639,13 +686,22 @@ def _chart(left_label: str) -> pg.PlotWidget:
     return chart
 
 
+def _empty(chart: pg.PlotWidget) -> None:
+    """No data yet: no axes either (an empty 0-1 grid reads as a result)."""
+    chart.clear()
+    chart.getPlotItem().hideAxis("left")
+    chart.getPlotItem().hideAxis("bottom")
+
+
 def _bars(chart: pg.PlotWidget, names: list[str], counts: list[int], colors: list[Any],
           vertical: bool) -> None:
     """Class bars stand up (names below); word bars lie down, the top word on top."""
-    chart.clear()
+    _empty(chart)
     if not names:
         return
     plot = chart.getPlotItem()
+    plot.showAxis("left")
+    plot.showAxis("bottom")
     if vertical:
         xs = list(range(len(names)))
         chart.addItem(pg.BarGraphItem(x=xs, height=counts, width=0.6, brushes=colors,

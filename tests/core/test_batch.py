@@ -191,6 +191,18 @@ def test_nothing_readable_raises_and_leaves_no_output(tmp_path, bundle):
     assert "missing.csv" in side_paths(out).errors.read_text(encoding="utf-8")
 
 
+def test_the_output_folder_is_created_and_stale_side_files_go(tmp_path, bundle):
+    write_reviews(tmp_path / "in.csv", count=6)
+    out = tmp_path / "new" / "deeper" / "out.csv"
+    out.parent.mkdir(parents=True)
+    side_paths(out).errors.write_text("source,row,reason\nold,1,stale\n", encoding="utf-8")
+    analyze([tmp_path / "in.csv"], bundle, out, ONE)
+    assert len(read_output(out)) == 6 and not side_paths(out).errors.exists()
+    out2 = tmp_path / "other" / "out.jsonl"
+    analyze([tmp_path / "in.csv"], bundle, out2, ONE)
+    assert len(read_output(out2)) == 6
+
+
 def test_the_output_cannot_be_an_input(tmp_path, bundle):
     write_reviews(tmp_path / "in.csv", count=5)
     with pytest.raises(ReviewDataError, match="also the output"):

@@ -91,10 +91,12 @@ def test_a_run_writes_the_file_and_shows_rows_and_charts(qtbot, panel, model_fil
     assert panel.rows_model.data(panel.rows_model.index(0, 0)) == "sample_reviews.csv"
     bars = [item for item in panel.class_chart.getPlotItem().items
             if type(item).__name__ == "BarGraphItem"]
-    assert len(bars) == 1
+    assert len(bars) == 1 and panel.class_chart.getPlotItem().getAxis("left").isVisible()
     heights = list(bars[0].opts["height"])
     assert sum(heights) == 480
     assert "Done" in panel.summary_label.text() and "480 reviews" in panel.summary_label.text()
+    assert panel.uncertain_model.rowCount() == panel.confident_model.rowCount() == 5
+    assert panel.files_model.row_values(0)[:2] == ["sample_reviews.csv", "480"]
     assert panel.progress.value() == 1000
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
 
