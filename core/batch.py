@@ -21,6 +21,7 @@ never share side files):
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,16 @@ from typing import Any
 import numpy as np
 
 from core.batch_inference import IG_STEPS, BatchPredictor, top_words
+from core.batch_pipeline import (
+    ChunkSource,
+    EncodedChunk,
+    EncodingSpec,
+    Finished,
+    ReadSpec,
+    UnitDone,
+    UnitFailed,
+    should_run_in_parallel,
+)
 from core.batch_writers import (
     Column,
     ErrorLog,
@@ -46,8 +57,6 @@ from core.device import configure_threads
 from core.errors import ReviewDataError
 from core.folders import find_table_files, scan_txt_layout
 from core.formats import SUPPORTED_SUFFIXES
-from core.predict import Predictor
-from core.readers import ReadCancelled, iter_review_chunks
 from core.table import ReviewTable
 
 _GZIP_RATIO = 0.35  # typical compressed/plain size of review text, for progress estimates
@@ -67,6 +76,7 @@ class BatchOptions:
     include_text: bool = True
     chunk_size: int = 4096
     threads: int = 0  # 0: every core this process may use
+    parallel_read: bool | None = None  # read+tokenize in a helper process; None: when it pays
     ig_steps: int = IG_STEPS
     preview_rows: int = 100
 
@@ -217,8 +227,8 @@ class _ProgressEstimate:
             self.done += max(1, self.unit.size)
         self.unit = None
 
-    def add(self, chunk: ReviewTable) -> None:
-        self.rows += len(chunk.texts) + len(chunk.skipped)
+    def add(self, chunk: ReviewTable, extra_rows: int = 0) -> None:
+        self.rows += len(chunk.texts) + len(chunk.skipped) + extra_rows
         self.text_bytes += sum(len(t) for t in chunk.texts)
 
     def fraction(self) -> float | None:
@@ -253,7 +263,10 @@ class _Run:
         self.on_preview = on_preview
         self.cancel = cancel or (lambda: False)
         self.classes = list(bundle.classes)
-        self.encoder = Predictor(bundle)
+        self.encoding = EncodingSpec(bundle.tokenizer, bundle.vocab, bundle.config.max_length,
+                                     bundle.config.truncation)
+        self.parallel = False
+        self.threads = 0
         self.predictor = BatchPredictor(bundle.model, options.precision, options.explain,
                                         options.batch_size, options.ig_steps)
         self.columns: list[Column] = result_columns(self.classes, options.include_text,
@@ -291,37 +304,22 @@ class _Run:
             fraction=fraction, reviews_per_second=reviews / elapsed if elapsed > 0 else 0.0,
             elapsed=elapsed, eta=eta, current=current))
 
-    def encode(self, chunk: ReviewTable, errors: ErrorLog) -> tuple[list[np.ndarray], list[int]]:
-        """Token ids of every review; a review that cannot be encoded is logged, not fatal."""
-        try:
-            return self.encoder.encode(chunk.texts), list(range(len(chunk.texts)))
-        except Exception:  # noqa: BLE001 - find the culprit rows and keep the rest
-            sequences, kept = [], []
-            for i, text in enumerate(chunk.texts):
-                try:
-                    sequences.extend(self.encoder.encode([text]))
-                    kept.append(i)
-                except Exception as error:  # noqa: BLE001
-                    errors.add(chunk.sources[i], chunk.rows[i],
-                               f"cannot tokenize this review ({type(error).__name__}: {error})")
-                    self.summary.add_skipped(chunk.path)
-            return sequences, kept
-
-    def process(self, unit: InputUnit, chunk: ReviewTable, writer: ResultWriter,
+    def process(self, unit: InputUnit, encoded: EncodedChunk, writer: ResultWriter,
                 errors: ErrorLog, estimate: _ProgressEstimate) -> bool:
         """Predict, write and summarise one chunk; False when cancelled part-way."""
+        chunk = encoded.table
         before = estimate.fraction()
-        estimate.add(chunk)
+        estimate.add(chunk, len(encoded.failed))
         after, done = estimate.fraction(), 0
         for skipped in chunk.skipped:
             errors.add(skipped.source, skipped.row, skipped.reason)
-        if chunk.skipped:
-            self.summary.add_skipped(unit.given, len(chunk.skipped))
+        for source, row, reason in encoded.failed:
+            errors.add(source, row, reason)
+        if chunk.skipped or encoded.failed:
+            self.summary.add_skipped(unit.given, len(chunk.skipped) + len(encoded.failed))
         if not chunk.texts:
             return True
-        sequences, kept = self.encode(chunk, errors)
-        if len(kept) != len(chunk.texts):
-            chunk = chunk.subset(kept)
+        sequences = encoded.sequences()
 
         def on_batch(count: int) -> None:
             nonlocal done
@@ -385,6 +383,12 @@ class _Run:
         paths.partial.write_text(f"Batch analysis started {_now()} and not finished: "
                                  f"{self.out.name} holds only part of the input.\n",
                                  encoding="utf-8")
+        self.parallel = should_run_in_parallel(self.options.parallel_read,
+                                               sum(u.size for u in units))
+        threads = self.options.threads
+        if self.parallel and threads <= 0:
+            threads = max(1, _cores() - 1)  # one core reads and tokenizes
+        self.threads = configure_threads(threads)
         writer = open_result_writer(self.out, self.columns)
         estimate = _ProgressEstimate(units)
         finished = False
@@ -398,26 +402,42 @@ class _Run:
     def _read_all(self, units: Sequence[InputUnit], writer: ResultWriter, errors: ErrorLog,
                   estimate: _ProgressEstimate) -> bool:
         options = self.options
-        for unit in units:
-            if self.cancel():
-                return False
-            estimate.start(unit)
-            try:
-                for chunk in iter_review_chunks([unit.path], options.chunk_size,
-                                                options.text_column, options.label_column,
-                                                options.id_column, self.cancel):
-                    if not self.process(unit, chunk, writer, errors, estimate):
+        read = ReadSpec(options.chunk_size, options.text_column, options.label_column,
+                        options.id_column)
+        source = ChunkSource([u.path for u in units], read, self.encoding, self.cancel,
+                             self.parallel)
+        current: int | None = None
+        try:
+            for event in source:
+                if isinstance(event, Finished):
+                    return not event.cancelled and not self.cancel()
+                if self.cancel():
+                    return False
+                unit = units[event.unit]
+                if event.unit != current:
+                    estimate.start(unit)
+                    current = event.unit
+                if isinstance(event, EncodedChunk):
+                    if not self.process(unit, event, writer, errors, estimate):
                         return False
                     errors.flush()
-                    self.report(estimate, errors, unit.given)
-            except ReadCancelled:
-                return False
-            except ReviewDataError as error:
-                errors.add(error.path or str(unit.path), error.line, error.message)
-                self.summary.add_file_error(unit.given)
-            estimate.finish()
-            self.report(estimate, errors, unit.given)
-        return True
+                elif isinstance(event, UnitFailed):
+                    errors.add(event.path or str(unit.path), event.line, event.message)
+                    self.summary.add_file_error(unit.given)
+                elif isinstance(event, UnitDone):
+                    estimate.finish()
+                    current = None
+                self.report(estimate, errors, unit.given)
+        finally:
+            source.close()
+        return not self.cancel()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def _now() -> str:
@@ -443,7 +463,6 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
         raise ReviewDataError("no inputs: pick at least one review file or folder")
     if options.top_k < 0 or options.batch_size < 1 or options.chunk_size < 1:
         raise ReviewDataError("top-k must be 0 or more, batch and chunk sizes at least 1")
-    threads = configure_threads(options.threads)
     run = _Run(bundle, target, options, on_progress, on_preview, cancel)
     started_at = _now()
     failure: BaseException | None = None
@@ -465,7 +484,8 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
         "inputs": [str(p) for p in inputs],
         "explain": options.explain, "top_k": options.top_k,
         "precision": run.predictor.precision, "requested_precision": options.precision,
-        "notes": notes, "threads": threads, "batch_size": options.batch_size,
+        "notes": notes, "threads": run.threads, "parallel_read": run.parallel,
+        "batch_size": options.batch_size,
         "started": started_at, "seconds": round(seconds, 3),
         "reviews_per_second": round(run.summary.rows / seconds, 1) if seconds > 0 else 0.0,
         "errors_file": str(paths.errors) if errors is not None and errors.count else None,

@@ -39,10 +39,20 @@ from core.vocab import PAD_INDEX, UNK_INDEX, Vocabulary
 PRECISIONS = ("fp32", "int8", "bf16")
 EXPLAIN_METHODS = ("fast", "ig", "none")
 IG_STEPS = 16
-# Tokens per batch (rows x longest review), so memory stays bounded on long reviews: the
-# recurrent layers keep [B, T, 4H] gate activations, and a backward pass keeps them all.
-TOKEN_BUDGET = {"none": 65_536, "fast": 32_768, "ig": 16_384}
-_IG_BUDGET = 65_536  # positions x steps per internal integrated-gradients pass
+# Memory per batch: the recurrent layers keep gate activations for every position, and a
+# backward pass keeps all of them. Measured for a bidirectional 128-wide GRU/LSTM: about
+# 4.8 KB per token predicting and 17 KB per token with gradients, i.e. about 19 and 68 bytes
+# per hidden unit (x directions x layers) per token. Batches are cut to stay near the budget.
+ACTIVATION_BUDGET = 256 * 1024 * 1024
+_BYTES_PER_UNIT = {"none": 20, "fast": 70, "ig": 70}
+
+
+def token_budget(model: RecurrentClassifier, explain: str,
+                 budget: int = ACTIVATION_BUDGET) -> int:
+    """Tokens (rows x padded length) per batch that keep activations near ``budget`` bytes."""
+    units = model.hidden_size * (2 if model.bidirectional else 1) * len(model.forward_layers)
+    per_token = _BYTES_PER_UNIT[explain] * units + 16 * model.embedding.embedding_dim
+    return max(256, budget // per_token)
 
 
 def bf16_supported() -> bool:
@@ -109,6 +119,7 @@ class BatchPredictor:
         self.batch_size = max(1, int(batch_size))
         self.ig_steps = ig_steps
         self.device = next(model.parameters()).device
+        self.token_budget = token_budget(model, explain)
         self.fast_model: nn.Module = (quantize_int8(model) if self.precision == "int8"
                                       else self.model)
 
@@ -121,7 +132,7 @@ class BatchPredictor:
         """Longest first, at most ``batch_size`` rows and about the token budget each."""
         lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
         order = np.argsort(-lengths, kind="stable")
-        budget = TOKEN_BUDGET[self.explain]
+        budget = self.token_budget
         start = 0
         while start < len(order):
             rows = min(self.batch_size, max(1, budget // max(1, int(lengths[order[start]]))))
@@ -151,7 +162,8 @@ class BatchPredictor:
                 batch_scores = None
                 if self.explain == "ig":
                     batch_scores = batched_integrated_gradients(
-                        self.model, ids, lens, logits.argmax(1), self.ig_steps)
+                        self.model, ids, lens, logits.argmax(1), self.ig_steps,
+                        self.token_budget)
             probabilities[index] = torch.softmax(logits.float(), dim=1).cpu().numpy()
             if scores is not None and batch_scores is not None:
                 lengths = lens.cpu().numpy()
@@ -183,7 +195,8 @@ class BatchPredictor:
 
 
 def batched_integrated_gradients(model: RecurrentClassifier, ids: Tensor, lens: Tensor,
-                                 targets: Tensor, steps: int = IG_STEPS) -> np.ndarray:
+                                 targets: Tensor, steps: int = IG_STEPS,
+                                 positions: int | None = None) -> np.ndarray:
     """Integrated gradients of P(target) for a padded batch at once: [B, T].
 
     The same quantity as ``core.explain.integrated_gradients`` (embedding layer, all-<pad>
@@ -194,7 +207,8 @@ def batched_integrated_gradients(model: RecurrentClassifier, ids: Tensor, lens: 
     alphas = torch.tensor((nodes + 1) / 2, dtype=torch.float32, device=ids.device)
     alpha_weights = torch.tensor(weights / 2, dtype=torch.float32, device=ids.device)
     batch, steps_t = ids.shape
-    per_pass = max(1, _IG_BUDGET // max(1, batch * steps_t))
+    positions = positions or token_budget(model, "ig")
+    per_pass = max(1, positions // max(1, batch * steps_t))  # path points per backward pass
     with backward_ready(model):
         embedded = model.embedding(ids).detach()
         baseline = model.embedding(torch.full_like(ids, PAD_INDEX)).detach()

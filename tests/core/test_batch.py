@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -324,3 +328,44 @@ def test_progress_moves_batch_by_batch_and_ends_complete(tmp_path, bundle):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert [e.reviews for e in events] == sorted(e.reviews for e in events)
     assert events[-1].reviews == 60 and events[-1].eta == 0.0
+
+
+def test_a_helper_process_gives_the_same_output(tmp_path, bundle):
+    write_reviews(tmp_path / "a.csv", count=40, seed=8, empty_rows={3})
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 broken")
+    inputs = [tmp_path / "a.csv", tmp_path / "bad.parquet"]
+    here, there = tmp_path / "here.csv", tmp_path / "there.csv"
+    one = analyze(inputs, bundle, here, BatchOptions(threads=1, chunk_size=16,
+                                                     parallel_read=False))
+    two = analyze(inputs, bundle, there, BatchOptions(threads=1, chunk_size=16,
+                                                      parallel_read=True))
+    assert here.read_bytes() == there.read_bytes()
+    assert side_paths(here).errors.read_bytes() == side_paths(there).errors.read_bytes()
+    assert two.summary["parallel_read"] is True and one.summary["parallel_read"] is False
+    assert two.summary["classes"] == one.summary["classes"]
+    assert multiprocessing.active_children() == []
+
+
+def test_cancel_stops_the_helper_process_and_leaves_a_partial_file(tmp_path, bundle):
+    write_reviews(tmp_path / "in.csv", count=200)
+    out = tmp_path / "out.parquet"
+    seen = []
+    result = analyze([tmp_path / "in.csv"], bundle, out,
+                     BatchOptions(threads=1, chunk_size=20, parallel_read=True),
+                     on_progress=seen.append, cancel=lambda: len(seen) >= 2)
+    assert result.partial and 0 < len(read_output(out)) < 200
+    assert multiprocessing.active_children() == []
+
+
+def test_the_helper_encodes_like_training_without_torch():
+    from core.batch_pipeline import truncate_ids
+    from core.batching import truncate
+
+    ids = np.arange(2, 30)
+    for mode in ("head", "tail", "head_tail"):
+        for limit in (5, 8, 28, 40):
+            assert truncate_ids(ids, limit, mode).tolist() == truncate(ids, limit, mode).tolist()
+    code = "import sys, core.batch_pipeline; print('torch' in sys.modules)"
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parents[2], check=True)
+    assert probe.stdout.strip() == "False"
