@@ -85,8 +85,11 @@ def summary_lines(e: Explanation) -> list[str]:
     lines = []
     if e.comprehensiveness is not None and e.sufficiency is not None:
         words = ", ".join(repr(e.words[i].word) for i in e.top_words[:5])
+        about = e.classes[e.faithfulness_class if e.faithfulness_class is not None
+                          else e.target_class]
         lines.append(
-            f"Faithfulness (top {e.top_k} word{'s' if e.top_k != 1 else ''}: {words}): "
+            f"Faithfulness for {about} (top {e.top_k} word{'s' if e.top_k != 1 else ''}: "
+            f"{words}): "
             f"comprehensiveness {e.comprehensiveness:+.3f} (random words: "
             f"{e.random_comprehensiveness:+.3f}), sufficiency {e.sufficiency:+.3f}")
     gap = e.relative_completeness_gap

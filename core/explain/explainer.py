@@ -82,6 +82,7 @@ class Explanation:
     random_comprehensiveness: float | None = None
     top_k: int = 0
     top_words: list[int] = field(default_factory=list)
+    faithfulness_class: int | None = None  # the class the faithfulness figures are about
     tokens_read: int = 0
     tokens_total: int = 0
     seconds: float = 0.0
@@ -135,6 +136,8 @@ class Explanation:
             "baseline_probability": self.baseline_probability,
             "steps": self.steps,
             "faithfulness": {
+                "class": (None if self.faithfulness_class is None
+                          else self.classes[self.faithfulness_class]),
                 "top_fraction": 0.1, "top_k": self.top_k,
                 "top_words": [self.words[i].word for i in self.top_words],
                 "comprehensiveness": self.comprehensiveness,
@@ -216,12 +219,19 @@ class Explainer:
                                                 np.nan))
         faithful: Faithfulness | None = None
         if with_faithfulness:
-            faithful = faithfulness(self.model, ids, positions, scores, target_index)
-        if faithful is not None:
-            extra.update(comprehensiveness=faithful.comprehensiveness,
-                         sufficiency=faithful.sufficiency,
-                         random_comprehensiveness=faithful.random_comprehensiveness,
-                         top_k=faithful.top_k, top_words=faithful.top_words)
+            # ERASER judges the words behind the *decision*. With two classes every method's
+            # push toward one class is exactly minus its push toward the other, so explaining
+            # "positive" for a review predicted negative still measures the prediction.
+            about, signed = target_index, scores
+            if target_index != predicted and len(self.classes) == 2:
+                about, signed = predicted, -scores
+            faithful = faithfulness(self.model, ids, positions, signed, about)
+            if faithful is not None:
+                extra.update(comprehensiveness=faithful.comprehensiveness,
+                             sufficiency=faithful.sufficiency,
+                             random_comprehensiveness=faithful.random_comprehensiveness,
+                             top_k=faithful.top_k, top_words=faithful.top_words,
+                             faithfulness_class=about)
         read = alignment.read
         words = [WordScore(alignment.text[start:end], start, end,
                            float(score) if ok else None, bool(ok))

@@ -105,7 +105,8 @@ def faithfulness_note(e: Explanation) -> str:
     """ERASER comprehensiveness and sufficiency as two sentences a user can check."""
     if e.comprehensiveness is None or e.sufficiency is None:
         return ""
-    target = e.target_name
+    about = e.target_class if e.faithfulness_class is None else e.faithfulness_class
+    target = e.classes[about]
     k = e.top_k
     noun = "word" if k == 1 else f"{k} words"
     quoted = ", ".join(f"\u201c{e.words[i].word}\u201d" for i in e.top_words[:4])
@@ -118,7 +119,8 @@ def faithfulness_note(e: Explanation) -> str:
     kept = e.sufficiency
     kept_text = (f"{abs(kept):.2f} below" if kept > 0.005 else
                  f"{abs(kept):.2f} above" if kept < -0.005 else "about the same as")
-    return (f"Faithfulness: hiding the top {noun} for {target} ({quoted}, the top 10%) "
+    whose = " (the prediction)" if about == e.predicted_class else ""
+    return (f"Faithfulness: hiding the top {noun} for {target}{whose} ({quoted}, the top 10%) "
             f"{verb} P({target}) by {abs(drop):.2f}; hiding {k} random "
             f"word{'s' if k != 1 else ''} {random_verb} it by {abs(random_drop):.2f} on "
             f"average. Keeping only the top {noun} gives a P({target}) {kept_text} "

@@ -151,6 +151,10 @@ def test_binary_target_switch_mirrors_ig_scores(explainer):
     np.testing.assert_allclose(toward_pos.scores, -toward_neg.scores, atol=1e-5)
     assert toward_pos.target_name == "pos" and toward_neg.target_name == "neg"
     assert toward_pos.predicted_class == toward_neg.predicted_class
+    # Faithfulness is about the decision, whichever class the colours explain.
+    assert toward_pos.faithfulness_class == toward_neg.faithfulness_class == 0
+    assert toward_pos.top_words == toward_neg.top_words
+    assert toward_pos.comprehensiveness == pytest.approx(toward_neg.comprehensiveness)
 
 
 def test_occlusion_is_the_probability_drop_when_a_word_becomes_unknown(negation_bundle):
