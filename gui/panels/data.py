@@ -121,6 +121,7 @@ class RowsModel(QAbstractTableModel):
 class _ReadResult:
     preview: FilePreview | None
     table: ReviewTable
+    columns: tuple[str, str, str] = ("", "", "")  # text, label, split actually read
 
 
 class DataPanel(QWidget):
@@ -306,14 +307,14 @@ class DataPanel(QWidget):
             ctx.status("Looking at the file…")
             preview = preview_file(path, PREVIEW_ROWS)
             text, label, split = _pick_columns(preview, columns)
-            ctx.emit_now(("preview", preview))
+            ctx.emit_now(("preview", preview, (text, label, split)))
             try:
                 table = read_reviews(path, text_column=text, label_column=label,
                                      split_column=split, progress=ctx.emit,
                                      cancel=ctx.is_cancelled)
             except ReadCancelled:
                 return None
-            return _ReadResult(preview, table)
+            return _ReadResult(preview, table, (text, label, split))
 
         self.path_label.setText(f"Opening {path}…")
         self.status_message.emit(f"Opening {path}…")
@@ -401,7 +402,7 @@ class DataPanel(QWidget):
             if isinstance(event, float):
                 self.read_progress.setValue(int(event * 1000))
             elif isinstance(event, tuple) and event[0] == "preview":
-                self._show_preview(event[1])
+                self._show_preview(event[1], event[2])
 
     def _on_read_finished(self, token: object, result: _ReadResult | None) -> None:
         assert self.thread() is QThread.currentThread()
@@ -413,7 +414,7 @@ class DataPanel(QWidget):
                 self.path_label.setText("No file open.")
             return
         if result.preview is not None and result.preview is not self.preview:
-            self._show_preview(result.preview)
+            self._show_preview(result.preview, result.columns)
         self.set_table(result.table)
         self.file_opened.emit(self.preview.path if self.preview else result.table.path)
         self.columns_changed.emit(result.table.path, result.table.text_column,
@@ -431,8 +432,8 @@ class DataPanel(QWidget):
         dialogs.show_error(self, "Cannot read the reviews", message, details)
 
     # -- showing the file -------------------------------------------------------------------
-    def _show_preview(self, preview: FilePreview) -> None:
-        """Fill the preview table and the column combos from a fresh preview."""
+    def _show_preview(self, preview: FilePreview, columns: tuple[str, str, str]) -> None:
+        """Fill the preview table, and the column combos with the columns being read."""
         self.preview = preview
         self.table = None
         hint = (f"{preview.total_rows_hint:,} rows" if preview.total_rows_hint is not None
@@ -443,8 +444,7 @@ class DataPanel(QWidget):
         self.preview_model.set_rows(preview.columns, preview.rows)
         self.preview_caption.setText(
             f"Showing the first {len(preview.rows):,} rows. Right-click a row to explain it.")
-        self._fill_combos(preview.columns, preview.text_column, preview.label_column,
-                          preview.split_column)
+        self._fill_combos(preview.columns, *columns)
         self._size_preview_columns()
 
     def _fill_combos(self, columns: list[str], text: str | None, label: str | None,

@@ -165,3 +165,11 @@ def test_the_window_fits_1280_by_800_after_a_run(qtbot, window):
         window.train_panel.curves.flush()  # draw the final summary line now
     hint = window.minimumSizeHint()
     assert hint.width() <= 1280 and hint.height() <= 800
+
+
+def test_reopening_a_file_uses_the_remembered_columns(qtbot, window):
+    window.settings.set_column_choices(str(resources.SAMPLE_REVIEWS), "text", "domain", None)
+    with qtbot.waitSignal(window.data_panel.table_ready, timeout=TIMEOUT) as blocker:
+        window.open_reviews(str(resources.SAMPLE_REVIEWS))
+    assert blocker.args[0].label_column == "domain"
+    assert window.data_panel.label_combo.currentText() == "domain"
