@@ -140,6 +140,7 @@ class ExplainPanel(QWidget):
         self.explanation: Explanation | None = None
         self._handle: JobHandle | None = None
         self._pending: tuple[str, str, Any] | None = None
+        self._generation = 0  # bumped by set_bundle: results of an older model are dropped
         self._closed = False
         self._build()
         self._update_state()
@@ -242,6 +243,8 @@ class ExplainPanel(QWidget):
         assert self.thread() is QThread.currentThread()
         self.bundle = bundle
         self.explainer = Explainer(bundle) if bundle is not None else None
+        self._generation += 1
+        self._pending = None
         self.explanation = None
         self.class_combo.blockSignals(True)
         self.class_combo.clear()
@@ -313,15 +316,17 @@ class ExplainPanel(QWidget):
 
         self._update_state(busy=True)
         self.status_message.emit("Explaining the review...")
-        self._handle = start_job(job, self, on_finished=self._finished, on_failed=self._failed)
+        generation = self._generation
+        self._handle = start_job(job, self,
+                                 on_finished=lambda result: self._finished(result, generation),
+                                 on_failed=self._failed)
         self._handle.thread.finished.connect(self._job_ended)
 
-    def _finished(self, explanation: Explanation) -> None:
+    def _finished(self, explanation: Explanation, generation: int) -> None:
         assert self.thread() is QThread.currentThread()
-        if self._closed or self.explainer is None or self._pending is not None:
+        if (self._closed or self.explainer is None or self._pending is not None
+                or generation != self._generation):
             return  # a newer request (or another model) makes this result stale
-        if explanation.classes != self.explainer.classes:
-            return
         self.show_explanation(explanation)
 
     def _failed(self, message: str, details: str) -> None:

@@ -212,6 +212,14 @@ def test_new_model_clears_the_old_explanation(qtbot, panel, bundle):
     assert panel.explanation is None and panel.word_view.word_count() == 0
 
 
+def test_a_result_from_the_previous_model_is_dropped(qtbot, panel, bundle):
+    panel.explain_text(NEGATED)
+    assert panel.running
+    panel.set_bundle(bundle)  # same classes, but another model as far as the panel knows
+    qtbot.waitUntil(lambda: not panel.running, timeout=30000)
+    assert panel.explanation is None and panel.word_view.word_count() == 0
+
+
 def test_colour_scale_runs_blue_white_orange():
     assert score_color(0.0, 1.0).name() == "#ffffff"
     assert score_color(1.0, 1.0) == TOWARD_COLOR and score_color(-2.0, 1.0) == AWAY_COLOR
