@@ -34,10 +34,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import IMDB, SST2, load, machine  # noqa: E402
 from core.bundle import ModelBundle  # noqa: E402
-from core.config import TrainConfig  # noqa: E402
+from core.config import PRESETS, TrainConfig  # noqa: E402
 from core.device import configure_threads  # noqa: E402
 from core.explain import Explainer, integrated_gradients  # noqa: E402
 from core.labels import binary_scheme, make_scheme  # noqa: E402
+from core.model import RecurrentClassifier  # noqa: E402
 from core.pipeline import run_training  # noqa: E402
 from core.table import ReviewTable  # noqa: E402
 from core.trainer import EpochSummary, TrainCallbacks  # noqa: E402
@@ -180,6 +181,26 @@ def speed(explainer: Explainer, repeat: int) -> None:
               f"CPU time {cpu * 1000:.0f} ms)")
     steps = explainer.explain(text, "ig", with_trajectory=False, with_faithfulness=False).steps
     print(f"  (refinement used {steps} steps on this review)")
+    # Speed depends on the architecture, not the weights: untrained twins show what the
+    # 50-step figure would be for other shapes on the same review.
+    print("  IG, exactly 50 steps, other architectures (untrained weights, same review):")
+    for name, changes in ARCHITECTURES:
+        config = explainer.bundle.config.replace(**changes)
+        torch.manual_seed(0)
+        twin = RecurrentClassifier.from_config(config, len(explainer.bundle.vocab),
+                                               len(explainer.classes)).eval()
+        median, best, cpu = timed(
+            lambda twin=twin: integrated_gradients(twin, alignment.ids, target, 50,
+                                                   tolerance=None), repeat)
+        print(f"    {name:<50} {median * 1000:7.0f} ms  (best {best * 1000:.0f} ms, "
+              f"CPU time {cpu * 1000:.0f} ms)")
+
+
+ARCHITECTURES = [
+    ("default but unidirectional GRU", {"bidirectional": False}),
+    ("default but bidirectional LSTM", {"cell": "lstm"}),
+    ("Fast preset (GRU 64, unidirectional)", PRESETS["Fast"]),
+]
 
 
 def main() -> int:
