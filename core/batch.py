@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from core.batch_inference import IG_STEPS, BatchPredictor, top_words
 from core.batch_pipeline import (
@@ -469,10 +470,13 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
     paths = side_paths(target)
     errors: ErrorLog | None = None
     finished = False
+    threads_before = torch.get_num_threads()
     try:
         paths, errors, finished = run.run(inputs)
     except BaseException as error:  # the summary still says what was done, then re-raise
         failure = error
+    finally:
+        torch.set_num_threads(threads_before)  # a window may train next: give its setting back
     seconds = run.elapsed()
     partial = not finished
     notes = [run.predictor.note] if run.predictor.note else []

@@ -337,13 +337,15 @@ def test_a_helper_process_gives_the_same_output(tmp_path, bundle):
     here, there = tmp_path / "here.csv", tmp_path / "there.csv"
     one = analyze(inputs, bundle, here, BatchOptions(threads=1, chunk_size=16,
                                                      parallel_read=False))
-    two = analyze(inputs, bundle, there, BatchOptions(threads=1, chunk_size=16,
+    two = analyze(inputs, bundle, there, BatchOptions(threads=2, chunk_size=16,
                                                       parallel_read=True))
     assert here.read_bytes() == there.read_bytes()
     assert side_paths(here).errors.read_bytes() == side_paths(there).errors.read_bytes()
     assert two.summary["parallel_read"] is True and one.summary["parallel_read"] is False
     assert two.summary["classes"] == one.summary["classes"]
     assert multiprocessing.active_children() == []
+    assert two.summary["threads"] == 2
+    assert torch.get_num_threads() == 1  # the caller's setting is given back
 
 
 def test_cancel_stops_the_helper_process_and_leaves_a_partial_file(tmp_path, bundle):
