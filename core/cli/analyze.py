@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="reviews per model batch (long reviews get smaller batches)")
     parser.add_argument("--quantize", nargs="?", const="int8", default="fp32",
                         choices=PRECISIONS, metavar="{int8,bf16}",
-                        help="faster arithmetic: int8 dynamic quantization (the bare flag) "
+                        help="faster arithmetic: int8 dynamic quantization (the bare flag; "
+                             "give it after the inputs or as --quantize int8) "
                              "or bf16 where the CPU has it; see bench/batch.py for accuracy")
     parser.add_argument("--text-col", help="column with the review text (guessed if omitted)")
     parser.add_argument("--id-col", help="column with review ids (guessed; '' for none)")
