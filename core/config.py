@@ -24,7 +24,7 @@ class TrainConfig:
     """
 
     # architecture
-    cell: str = "gru"
+    cell: str = "lstm"
     layers: int = 1
     bidirectional: bool = True
     embedding_dim: int = 128
