@@ -169,8 +169,23 @@ interrupted, so training speed is unchanged when the window is idle.
 """
 
 
+def collect_garbage_in_gui_thread(app: QApplication) -> None:
+    """Run the cyclic garbage collector from a GUI-thread timer only, never automatically.
+
+    An automatic collection runs in whichever thread happens to allocate: in a worker it
+    can delete a Qt object that belongs to the GUI thread, which crashes Qt (seen in the
+    widget tests). pyqtgraph ships the standard remedy: disable automatic collection and
+    check the generation thresholds once a second from a QTimer.
+    """
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    if getattr(app, "_garbage_collector", None) is None:
+        app._garbage_collector = GarbageCollector(interval=1.0)  # type: ignore[attr-defined]
+
+
 def configure_application(app: QApplication) -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    collect_garbage_in_gui_thread(app)
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationDisplayName("Review Analyzer")
@@ -212,6 +227,36 @@ def start_warm_up() -> threading.Thread:
     return thread
 
 
+def pyside_leaks_none() -> bool:
+    """True for the PySide6 build that drops a reference to None on every void call.
+
+    PySide6 6.12.0 on Python < 3.12 (where None is not immortal) does this; after about as
+    many calls as None has references (~10^5, minutes of training with the window open)
+    Python aborts with "deallocating None". 6.11.3 is fine.
+    """
+    if sys.version_info >= (3, 12):
+        return False
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(100):
+        probe.setObjectName("probe")
+    return sys.getrefcount(None) < before - 50
+
+
+def warn_about_pyside() -> None:
+    if pyside_leaks_none():
+        import PySide6
+
+        message = (f"PySide6 {PySide6.__version__} on Python {sys.version.split()[0]} has a "
+                   "reference-counting bug that makes the app crash after a few minutes of "
+                   "use. Install PySide6-Essentials 6.11.3 "
+                   "(pip install 'PySide6-Essentials==6.11.3').")
+        log.error(message)
+        QMessageBox.warning(None, "Review Analyzer: unsupported PySide6", message)
+
+
 def run_app(argv: list[str]) -> int:
     """Open the main window; a path on the command line is opened as reviews or a model."""
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
@@ -221,6 +266,7 @@ def run_app(argv: list[str]) -> int:
     sys.excepthook = hook
     threading.excepthook = hook.thread_hook
     log.info("Review Analyzer starting (log: %s)", log_path)
+    warn_about_pyside()
 
     from gui.main_window import MainWindow  # after the app exists: panels import pyqtgraph
 

@@ -6,6 +6,7 @@ a recorder for every test here; a test scripts the answers it needs through ``di
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +19,22 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from core.config import TrainConfig  # noqa: E402
 from gui import dialogs  # noqa: E402
+from gui.app import collect_garbage_in_gui_thread  # noqa: E402
 from gui.settings import AppSettings  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _one_thread() -> None:
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _garbage_collected_in_the_gui_thread(qapp):
+    """As in the app: no automatic collection in worker threads (it can delete Qt objects
+    from the wrong thread and crash); a GUI-thread timer collects instead."""
+    collect_garbage_in_gui_thread(qapp)
+    yield
+    gc.collect()  # while Qt is still alive, not during interpreter shutdown
 
 
 @dataclass
