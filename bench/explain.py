@@ -9,7 +9,7 @@ with --model, then prints:
     10 draws per review), and sufficiency, averaged over N evaluation reviews (SST-2 dev or IMDB
     test; target: comprehensiveness at least 2x random);
 (c) time per explanation of a 200-word review: integrated gradients with exactly 50 steps
-    (target <= 150 ms on this CPU), then the full panel explanation (IG with completeness
+    (target <= 150 ms on this CPU), then the full panel explanation (IG with the adaptive
     refinement + trajectory + faithfulness), occlusion and gradient x input.
 
     python bench/explain.py                                  # SST-2, default config
@@ -163,7 +163,7 @@ def speed(explainer: Explainer, repeat: int) -> None:
     rows = [
         ("IG, exactly 50 steps (target <= 150 ms)",
          lambda: integrated_gradients(model, alignment.ids, target, 50, tolerance=None)),
-        ("IG + refinement to a 1% gap",
+        ("IG with the adaptive rule (gap under 1%)",
          lambda: explainer.explain(text, "ig", with_trajectory=False,
                                    with_faithfulness=False)),
         ("panel explanation (IG + trajectory + faithfulness)",
@@ -180,7 +180,7 @@ def speed(explainer: Explainer, repeat: int) -> None:
         print(f"  {label:<52} {median * 1000:7.0f} ms  (best {best * 1000:.0f} ms, "
               f"CPU time {cpu * 1000:.0f} ms)")
     steps = explainer.explain(text, "ig", with_trajectory=False, with_faithfulness=False).steps
-    print(f"  (refinement used {steps} steps on this review)")
+    print(f"  (the adaptive rule spent {steps} gradient evaluations on this review)")
     # Speed depends on the architecture, not the weights: untrained twins show what the
     # 50-step figure would be for other shapes on the same review.
     print("  IG, exactly 50 steps, other architectures (untrained weights, same review):")

@@ -9,16 +9,17 @@ from core.explain.attribution import (
     class_probabilities,
     fast_token_attributions,
     gradient_x_input,
-    integrated_gradients,
     occlusion,
 )
 from core.explain.explainer import METHODS, UNITS, Explainer, Explanation, WordScore, explain
 from core.explain.faithfulness import Faithfulness, faithfulness, top_count
+from core.explain.integrated import IntegratedGradientsResult, integrated_gradients
 from core.explain.trajectory import trajectory
 from core.explain.words import Alignment, align, word_spans
 
 __all__ = [
-    "METHODS", "UNITS", "Alignment", "Explainer", "Explanation", "Faithfulness", "WordScore",
+    "METHODS", "UNITS", "Alignment", "Explainer", "Explanation", "Faithfulness",
+    "IntegratedGradientsResult", "WordScore",
     "align", "class_probabilities", "explain", "faithfulness", "fast_token_attributions",
     "gradient_x_input", "integrated_gradients", "occlusion", "top_count", "trajectory",
     "word_spans",

@@ -1,17 +1,16 @@
 """Attribution methods: how much each input position moved the model toward one class.
 
-Integrated gradients and occlusion explain the *probability* of the target class, so their
-scores read as probability points (+0.12 = this word raised P(class) by about 12 points) and the
-two methods can be compared directly. Gradient x input, the fast one for whole batches, uses the
-target's log-odds instead: its gradient does not vanish when the model is very sure, which keeps
-its word ranking useful on confident predictions.
+Integrated gradients (core.explain.integrated) and occlusion explain the *probability* of the
+target class, so their scores read as probability points (+0.12 = this word raised P(class) by
+about 12 points) and the two methods can be compared directly. Gradient x input, the fast one
+for whole batches, uses the target's log-odds instead: its gradient does not vanish when the
+model is very sure, which keeps its word ranking useful on confident predictions.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -19,7 +18,7 @@ from torch import Tensor
 
 from core.batching import pad_batch
 from core.model import RecurrentClassifier
-from core.vocab import PAD_INDEX, UNK_INDEX
+from core.vocab import UNK_INDEX
 
 
 def model_device(model: RecurrentClassifier) -> torch.device:
@@ -59,87 +58,6 @@ def class_probabilities(model: RecurrentClassifier, sequences: Sequence[np.ndarr
         logits = model(ids.to(device), lens.to(device)).double()
         out[index] = torch.softmax(logits, dim=1).cpu().numpy()
     return out
-
-
-@dataclass
-class IntegratedGradientsResult:
-    """Per-position scores that add up to f(x) - f(baseline), with the measured gap."""
-
-    scores: np.ndarray  # [T]
-    probability: float  # f(x): P(target | review)
-    baseline_probability: float  # f(baseline): P(target | all <pad>)
-    completeness_gap: float  # |sum(scores) - (f(x) - f(baseline))|
-    steps: int
-
-    @property
-    def relative_gap(self) -> float:
-        change = abs(self.probability - self.baseline_probability)
-        return self.completeness_gap / change if change > 0 else 0.0
-
-
-GAP_TOLERANCE = 0.01
-MAX_STEPS = 400
-REFINE_BUDGET = 25_000  # positions x steps a refinement may reach: keeps long reviews quick
-_STEP_BUDGET = 24_000  # positions x steps per internal batch: bounds memory on long reviews
-
-
-def integrated_gradients(model: RecurrentClassifier, ids: np.ndarray, target: int,
-                         steps: int = 50, tolerance: float | None = GAP_TOLERANCE,
-                         max_steps: int = MAX_STEPS,
-                         budget: int = REFINE_BUDGET) -> IntegratedGradientsResult:
-    """Integrated gradients on the embedding layer against an all-``<pad>`` baseline.
-
-    The baseline has the review's own length, and the length goes in as a forward argument (not
-    attributed), so the path runs from "a review of n blank words" to the review. ``<pad>`` has
-    a zero embedding, the usual neutral point for text (captum's tutorials do the same).
-
-    This is what captum's ``LayerIntegratedGradients(f, model.embedding)`` computes (a test
-    checks they agree), run as captum's ``IntegratedGradients`` on the embedding layer's output
-    instead: the layer version hooks the shared model's embedding while it runs (which would
-    corrupt predictions other threads make with the same model) and spends four extra full
-    passes over the review capturing that layer's output and checking convergence, a third of
-    the time on a 200-word review. The completeness gap comes from the two end points computed
-    here once.
-
-    Max pooling and saturated gates make the integrand kinked, and 50 quadrature points then
-    sometimes miss completeness by a few percent. With a ``tolerance``, the steps double until
-    the gap is under that share of |f(x) - f(baseline)| (or under 1e-4 probability points,
-    where the change itself is that small), as long as they stay within ``max_steps`` and
-    steps x review length within ``budget`` (a 200-token review stops at 100 steps, so the
-    panel stays responsive; the gap that remains is reported, not hidden).
-    """
-    from captum.attr import IntegratedGradients  # slow import (matplotlib): only when used
-
-    device = model_device(model)
-
-    def target_probabilities(embedded: Tensor, lengths: Tensor) -> Tensor:
-        return torch.softmax(model.forward_embedded(embedded, lengths), dim=1)
-
-    token_ids = torch.as_tensor(ids, dtype=torch.long, device=device).unsqueeze(0)
-    lengths = torch.tensor([token_ids.size(1)], device=device)
-    with backward_ready(model):
-        with torch.no_grad():
-            inputs = model.embedding(token_ids)
-            baseline = model.embedding(torch.full_like(token_ids, PAD_INDEX))
-            ends = target_probabilities(torch.cat([inputs, baseline]), lengths.repeat(2))
-        probability, baseline_probability = float(ends[0, target]), float(ends[1, target])
-        change = probability - baseline_probability
-        allowed = max(1e-4, (tolerance or 0.0) * abs(change))
-        integrated = IntegratedGradients(target_probabilities)
-        while True:
-            attributions = integrated.attribute(
-                inputs, baselines=baseline, target=target, additional_forward_args=(lengths,),
-                n_steps=steps, internal_batch_size=max(1, _STEP_BUDGET // token_ids.size(1)))
-            gap = abs(float(attributions.sum()) - change)
-            more = steps * 2
-            if (tolerance is None or gap <= allowed or more > max_steps
-                    or more * token_ids.size(1) > budget):
-                break
-            steps = more
-    scores = attributions.sum(dim=-1).squeeze(0).detach().double().cpu().numpy()
-    return IntegratedGradientsResult(scores=scores, probability=probability,
-                                     baseline_probability=baseline_probability,
-                                     completeness_gap=gap, steps=steps)
 
 
 def replaced(ids: np.ndarray, positions: np.ndarray, token: int = UNK_INDEX) -> np.ndarray:

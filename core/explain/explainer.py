@@ -16,13 +16,9 @@ import numpy as np
 
 from core.bundle import ModelBundle
 from core.errors import ReviewDataError
-from core.explain.attribution import (
-    class_probabilities,
-    gradient_x_input,
-    integrated_gradients,
-    occlusion,
-)
+from core.explain.attribution import class_probabilities, gradient_x_input, occlusion
 from core.explain.faithfulness import Faithfulness, faithfulness
+from core.explain.integrated import integrated_gradients
 from core.explain.trajectory import MAX_POINTS, trajectory
 from core.explain.words import Alignment, align
 from core.tokenize import Tokenizer
@@ -76,7 +72,8 @@ class Explanation:
     trajectory: np.ndarray  # [n_words, C], NaN where not computed
     completeness_gap: float | None = None
     baseline_probability: float | None = None
-    steps: int | None = None
+    steps: int | None = None  # IG gradient evaluations spent
+    path_pieces: int | None = None  # 1: plain rule; more: the path was cut where f jumps
     comprehensiveness: float | None = None
     sufficiency: float | None = None
     random_comprehensiveness: float | None = None
@@ -135,6 +132,7 @@ class Explanation:
             "relative_completeness_gap": self.relative_completeness_gap,
             "baseline_probability": self.baseline_probability,
             "steps": self.steps,
+            "path_pieces": self.path_pieces,
             "faithfulness": {
                 "class": (None if self.faithfulness_class is None
                           else self.classes[self.faithfulness_class]),
@@ -209,7 +207,7 @@ class Explainer:
             scores = alignment.word_scores(result.scores)
             extra = {"completeness_gap": result.completeness_gap,
                      "baseline_probability": result.baseline_probability,
-                     "steps": result.steps}
+                     "steps": result.steps, "path_pieces": result.pieces}
         elif method == "occlusion":
             scores, _ = occlusion(self.model, ids, positions, target_index)
         else:

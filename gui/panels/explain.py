@@ -88,7 +88,12 @@ def method_note(e: Explanation) -> str:
         return (f"Occlusion: a word's score is how much P({target}) falls when that word alone "
                 "is replaced by an unknown word.")
     gap = e.relative_completeness_gap
-    text = (f"Integrated gradients ({e.steps} steps): the scores add up to the change in "
+    if e.path_pieces and e.path_pieces > 1:
+        how = (f"{e.steps} gradient evaluations: the model's opinion turns sharply on the way "
+               f"from a blank review, so the path was cut into {e.path_pieces} pieces")
+    else:
+        how = f"{e.steps} steps"
+    text = (f"Integrated gradients ({how}): the scores add up to the change in "
             f"P({target}) from a blank review of the same length "
             f"({e.baseline_probability:.2f}) to this one "
             f"({e.probabilities[e.target_class]:.2f})")
@@ -97,7 +102,7 @@ def method_note(e: Explanation) -> str:
             text += ", almost exactly"
         else:
             text += (f", to within {e.completeness_gap:.3f} ({gap:.1%} of that change"
-                     f"{'; more steps would narrow it' if gap > 0.01 else ''})")
+                     f"{'; the time limit stopped the refinement' if gap > 0.01 else ''})")
     return text + "."
 
 
@@ -108,7 +113,6 @@ def faithfulness_note(e: Explanation) -> str:
     about = e.target_class if e.faithfulness_class is None else e.faithfulness_class
     target = e.classes[about]
     k = e.top_k
-    noun = "word" if k == 1 else f"{k} words"
     quoted = ", ".join(f"\u201c{e.words[i].word}\u201d" for i in e.top_words[:4])
     if len(e.top_words) > 4:
         quoted += ", \u2026"
@@ -119,12 +123,14 @@ def faithfulness_note(e: Explanation) -> str:
     kept = e.sufficiency
     kept_text = (f"{abs(kept):.2f} below" if kept > 0.005 else
                  f"{abs(kept):.2f} above" if kept < -0.005 else "about the same as")
-    whose = " (the prediction)" if about == e.predicted_class else ""
-    return (f"Faithfulness: hiding the top {noun} for {target}{whose} ({quoted}, the top 10%) "
-            f"{verb} P({target}) by {abs(drop):.2f}; hiding {k} random "
-            f"word{'s' if k != 1 else ''} {random_verb} it by {abs(random_drop):.2f} on "
-            f"average. Keeping only the top {noun} gives a P({target}) {kept_text} "
-            "the full review's.")
+    whose = ", the predicted class" if about == e.predicted_class else ""
+    words = "word" if k == 1 else "words"
+    which = "the word that pushes" if k == 1 else f"the {k} words that push"
+    those = "that word" if k == 1 else f"those {k} words"
+    return (f"Faithfulness: hiding {which} hardest toward {target}{whose} ({quoted}: the top "
+            f"10% of words) {verb} P({target}) by {abs(drop):.2f}; hiding {k} random {words} "
+            f"{random_verb} it by {abs(random_drop):.2f} on average. Keeping only {those} "
+            f"gives a P({target}) {kept_text} the full review's.")
 
 
 class ExplainPanel(QWidget):
@@ -201,34 +207,40 @@ class ExplainPanel(QWidget):
         self.trajectory_plot = TrajectoryPlot()
         self.trajectory_plot.word_hovered.connect(self._trajectory_hovered)
 
-        upper = QSplitter(Qt.Orientation.Horizontal)
-        upper.addWidget(self.word_view)
-        upper.addWidget(_titled("Strongest words both ways", self.bar_chart))
-        upper.setStretchFactor(0, 3)
-        upper.setStretchFactor(1, 2)
-        upper.setSizes([760, 480])
-        main = QSplitter(Qt.Orientation.Vertical)
-        main.addWidget(upper)
-        main.addWidget(_titled("Probabilities while reading (hover to find the word)",
-                               self.trajectory_plot))
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 2)
-        main.setSizes([330, 210])
-        main.setChildrenCollapsible(False)
-        upper.setChildrenCollapsible(False)
-
         self.notes_label = QLabel("")
         self.notes_label.setWordWrap(True)
         self.notes_label.setTextFormat(Qt.TextFormat.PlainText)
         self.notes_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notes_label.setSizePolicy(QSizePolicy.Policy.Expanding,
                                        QSizePolicy.Policy.Minimum)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.word_view, 1)
+        left_layout.addWidget(self.notes_label)
+
+        upper = QSplitter(Qt.Orientation.Horizontal)
+        upper.addWidget(left)
+        upper.addWidget(_titled("Strongest words both ways", self.bar_chart))
+        upper.setStretchFactor(0, 3)
+        upper.setStretchFactor(1, 2)
+        upper.setSizes([760, 480])
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(upper)
+        self.class_legend = QLabel("")
+        self.class_legend.setTextFormat(Qt.TextFormat.RichText)
+        main.addWidget(_titled("Probabilities while reading (hover to find the word)",
+                               self.trajectory_plot, self.class_legend))
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        main.setSizes([330, 210])
+        main.setChildrenCollapsible(False)
+        upper.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(summary)
         layout.addWidget(main, 1)
-        layout.addWidget(self.notes_label)
 
         for keys in (Qt.Modifier.CTRL | Qt.Key.Key_Return, Qt.Modifier.CTRL | Qt.Key.Key_Enter):
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -364,9 +376,13 @@ class ExplainPanel(QWidget):
         self._show_prediction(e)
         self._show_bars(e)
         assert self.bundle is not None
-        self.trajectory_plot.set_trajectory(
-            e.trajectory, e.classes, class_colors(self.bundle.scheme, self.palette()),
-            [w.word for w in e.words], [not w.read for w in e.words])
+        colors = class_colors(self.bundle.scheme, self.palette())
+        self.trajectory_plot.set_trajectory(e.trajectory, e.classes, colors,
+                                            [w.word for w in e.words],
+                                            [not w.read for w in e.words])
+        self.class_legend.setText(" &nbsp;&nbsp; ".join(
+            f"<span style='color:{c.name()}; font-weight:bold'>━━</span> "
+            f"{_escape(name)}" for name, c in zip(e.classes, colors)))
         notes = [faithfulness_note(e), method_note(e)]
         if e.truncated:
             unread = sum(1 for w in e.words if not w.read)
@@ -429,6 +445,7 @@ class ExplainPanel(QWidget):
         self.prediction_label.setText("No explanation yet." if self.bundle is not None else
                                       "No model yet: train one or open a saved model.")
         self.notes_label.setText("")
+        self.class_legend.setText("")
         self._set_legend()
 
     # ---------------------------------------------------------------- hover links
@@ -467,7 +484,8 @@ class ExplainPanel(QWidget):
         super().changeEvent(event)
 
 
-def _titled(title: str, widget: QWidget) -> QWidget:
+def _titled(title: str, widget: QWidget, extra: QWidget | None = None) -> QWidget:
+    """A bold title over a widget, with an optional widget (a legend) at the title's right."""
     frame = QFrame()
     layout = QVBoxLayout(frame)
     layout.setContentsMargins(0, 0, 0, 0)
@@ -476,7 +494,12 @@ def _titled(title: str, widget: QWidget) -> QWidget:
     font = QFont(label.font())
     font.setBold(True)
     label.setFont(font)
-    layout.addWidget(label)
+    header = QHBoxLayout()
+    header.addWidget(label)
+    header.addStretch(1)
+    if extra is not None:
+        header.addWidget(extra)
+    layout.addLayout(header)
     layout.addWidget(widget, 1)
     return frame
 

@@ -294,3 +294,21 @@ def test_ig_matches_captum_on_the_models_own_layer_and_leaves_it_unhooked(negati
                               additional_forward_args=(torch.tensor([len(ids)]),))
     np.testing.assert_allclose(ours.scores, reference.sum(-1)[0].detach().numpy(), atol=1e-6)
     assert not model.embedding._forward_hooks and not model.embedding._forward_pre_hooks
+
+
+def test_adaptive_rule_restores_completeness_where_fifty_points_miss():
+    # A sharp recurrent model: f jumps within a sliver of the path, as trained models do on
+    # long reviews; the plain 50-point rule then misses completeness by far.
+    torch.manual_seed(2)
+    model = RecurrentClassifier(50, 2, cell="rnn", embedding_dim=16, hidden_size=16,
+                                bidirectional=False, dropout=0.0, pooling="max").eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.mul_(3)
+    ids = np.random.default_rng(2).integers(2, 50, 30)
+    plain = integrated_gradients(model, ids, 1, tolerance=None)
+    adaptive = integrated_gradients(model, ids, 1)
+    assert plain.relative_gap > 0.05 and plain.steps == 50 and plain.pieces == 1
+    assert adaptive.relative_gap < 0.01 and adaptive.pieces > 1
+    assert abs(adaptive.scores.sum() - (adaptive.probability - adaptive.baseline_probability)) \
+        == pytest.approx(adaptive.completeness_gap)
