@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import ReviewDataError
 from core.trainer import TrainControl
@@ -130,6 +130,9 @@ class _Relay(QObject):
         self._call("failed", message, details)
 
 
+_LIVE_HANDLES: set[JobHandle] = set()
+
+
 class JobHandle:
     """The GUI side of a running job: pause, resume, cancel, and wait for its thread."""
 
@@ -186,11 +189,17 @@ def start_job(function: Callable[[JobContext], Any], parent: QObject | None = No
     job.status.connect(relay.on_status)
     job.finished.connect(relay.on_finished)
     job.failed.connect(relay.on_failed)
-    job.finished.connect(thread.quit)
-    job.failed.connect(thread.quit)
+    # Direct: quit from the worker thread itself, so a GUI thread blocked in wait() (closing
+    # the window) is not waiting for a queued quit it can never deliver.
+    job.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    job.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.started.connect(job.run)
     thread.finished.connect(job.deleteLater)
     handle = JobHandle(job, thread)
     handle.relay = relay  # keep it alive as long as the handle
+    # The handle's slot is connected to thread.finished: keep the handle alive until then,
+    # even if the caller drops it (a collected receiver crashes PySide on delivery).
+    _LIVE_HANDLES.add(handle)
+    thread.finished.connect(lambda: _LIVE_HANDLES.discard(handle))
     thread.start()
     return handle
