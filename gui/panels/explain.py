@@ -479,8 +479,13 @@ class ExplainPanel(QWidget):
         return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        if event.type() == QEvent.Type.PaletteChange and self.explanation is not None:
-            self.show_explanation(self.explanation)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.bar_chart.restyle()
+            self.trajectory_plot.restyle()
+            if self.explanation is not None:
+                self.show_explanation(self.explanation)
+            else:
+                self._clear_results()
         super().changeEvent(event)
 
 

@@ -24,6 +24,18 @@ def _style(chart: pg.PlotWidget) -> None:
         axis.setTextPen(pg.mkPen(text))
 
 
+def _placeholder(chart: pg.PlotWidget, text: str) -> None:
+    """A grey note in the middle of an empty chart (instead of bare, meaningless axes)."""
+    chart.setXRange(0, 1, padding=0)
+    chart.setYRange(0, 1, padding=0)
+    color = chart.palette().color(QPalette.ColorRole.PlaceholderText)
+    note = pg.TextItem(text, color=color, anchor=(0.5, 0.5))
+    note.setPos(0.5, 0.5)
+    chart.addItem(note)
+    for name in ("left", "bottom"):
+        chart.getAxis(name).setStyle(showValues=False)
+
+
 def _short(word: str, limit: int = 16) -> str:
     return word if len(word) <= limit else word[:limit - 1] + "\u2026"
 
@@ -42,14 +54,21 @@ class StrongestWordsChart(pg.PlotWidget):
         self.getAxis("bottom").enableAutoSIPrefix(False)  # "x0.001" would hide the units
         self._labels: list[str] = []
 
+    def restyle(self) -> None:
+        """Follow a light/dark theme switch."""
+        _style(self)
+
     def set_bars(self, labels: Sequence[str], values: Sequence[float], axis_label: str) -> None:
         """``labels``/``values`` from top to bottom; positive values draw orange, negative blue."""
         self.clear()
         self._labels = list(labels)
         plot = self.getPlotItem()
         plot.setLabel("bottom", axis_label)
+        plot.getAxis("bottom").setStyle(showValues=True)
+        plot.getAxis("left").setStyle(showValues=True)
         if not labels:
             plot.getAxis("left").setTicks([[]])
+            _placeholder(self, "The words that pushed hardest will appear here.")
             return
         count = len(labels)
         ys = np.arange(count)[::-1].astype(float)
@@ -86,8 +105,8 @@ class TrajectoryPlot(pg.PlotWidget):
         plot.setLabel("left", "probability")
         plot.setLabel("bottom", "after reading word number")
         plot.showGrid(x=False, y=True, alpha=0.2)
-        self.setYRange(0, 1, padding=0.02)
-        self._legend = plot.addLegend(offset=(-8, 6), labelTextSize="9pt")
+        self.setYRange(-0.04, 1.06, padding=0)
+        plot.getAxis("left").setTicks([[(v / 5, f"{v / 5:.1f}") for v in range(6)]])
         self._marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", width=1,
                                                               style=pg.QtCore.Qt.DashLine))
         self._marker.setVisible(False)
@@ -99,6 +118,10 @@ class TrajectoryPlot(pg.PlotWidget):
         self._unread: np.ndarray | None = None
         self.scene().sigMouseMoved.connect(self._mouse_moved)
 
+    def restyle(self) -> None:
+        """Follow a light/dark theme switch."""
+        _style(self)
+
     def set_trajectory(self, values: np.ndarray, classes: Sequence[str],
                        colors: Sequence[QColor], words: Sequence[str],
                        unread: Sequence[bool] | None = None) -> None:
@@ -106,11 +129,15 @@ class TrajectoryPlot(pg.PlotWidget):
         marks the words the model did not read (shaded, and the lines break there)."""
         self.clear()
         self._unread = None if unread is None else np.asarray(unread, dtype=bool)
-        self._legend.clear()
         self._words, self._classes = list(words), list(classes)
         self._values = np.asarray(values, dtype=float)
         self._points = np.flatnonzero(np.isfinite(self._values[:, 0])) if len(values) else \
             np.zeros(0, dtype=np.int64)
+        for name in ("left", "bottom"):
+            self.getAxis(name).setStyle(showValues=bool(len(words)))
+        if not len(words):
+            _placeholder(self, "The probabilities after each word will appear here.")
+            return
         xs, rows = self._line_points()
         for start, end in self.unread_runs():
             region = pg.LinearRegionItem((start + 0.5, end + 0.5), movable=False,
@@ -129,7 +156,7 @@ class TrajectoryPlot(pg.PlotWidget):
         self.addItem(self._marker)
         self._marker.setVisible(False)
         self.setXRange(0.5, max(2.0, len(words) + 0.5), padding=0)
-        self.setYRange(0, 1, padding=0.02)
+        self.setYRange(-0.04, 1.06, padding=0)
         self._hovered = -1
 
     def unread_runs(self) -> list[tuple[int, int]]:

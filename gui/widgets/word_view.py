@@ -24,6 +24,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QTextBrowser, QTextEdit, QToolTip, QWidget
 
+from gui.widgets.colors import readable_text_color
+
 TOWARD_COLOR = QColor("#f0923a")  # orange: pushes toward the explained class
 AWAY_COLOR = QColor("#4f93d8")  # blue: pushes away from it
 NOT_READ_COLOR = QColor("#9a9a9a")
@@ -32,18 +34,20 @@ _WHITE = QColor("#ffffff")
 _BREAK = re.compile(r"<\s*br\s*/?\s*>|</?\s*p\s*>", re.IGNORECASE)
 
 
-def score_color(score: float, scale: float) -> QColor:
-    """White for 0, full orange for +scale, full blue for -scale.
+def score_color(score: float, scale: float, base: QColor | None = None) -> QColor:
+    """``base`` (white unless given) for 0, full orange for +scale, full blue for -scale.
 
-    A square-root ramp makes a word with a fifth of the top score still visibly tinted.
+    A square-root ramp makes a word with a fifth of the top score still visibly tinted. On a
+    dark theme ``base`` is the dark background, so weak words stay dark instead of glowing.
     """
+    start = QColor(base) if base is not None else QColor(_WHITE)
     if scale <= 0 or score == 0:
-        return QColor(_WHITE)
+        return start
     amount = min(1.0, abs(score) / scale) ** 0.5
     end = TOWARD_COLOR if score > 0 else AWAY_COLOR
-    return QColor(round(255 + (end.red() - 255) * amount),
-                  round(255 + (end.green() - 255) * amount),
-                  round(255 + (end.blue() - 255) * amount))
+    return QColor(round(start.red() + (end.red() - start.red()) * amount),
+                  round(start.green() + (end.green() - start.green()) * amount),
+                  round(start.blue() + (end.blue() - start.blue()) * amount))
 
 
 def separator(gap: str) -> str:
@@ -88,7 +92,7 @@ class WordView(QTextBrowser):
         block.setBottomMargin(4)
         cursor.setBlockFormat(block)
         plain = QTextCharFormat()
-        text_color = self.palette().color(QPalette.ColorRole.Text)
+        base = self.palette().color(QPalette.ColorRole.Base)
         previous_end = None
         for (start, end), score in zip(spans, scores):
             if previous_end is not None:
@@ -98,10 +102,11 @@ class WordView(QTextBrowser):
                 word_format.setForeground(NOT_READ_COLOR)
                 word_format.setFontItalic(True)
             else:
-                color = score_color(score, scale)
-                word_format.setBackground(color)
-                # Tinted words keep black text whatever the theme, so they stay readable.
-                word_format.setForeground(QColor("#000000") if color != _WHITE else text_color)
+                color = score_color(score, scale, base)
+                if color != base:
+                    word_format.setBackground(color)
+                    # Black or white, whichever reads better on this tint (WCAG contrast).
+                    word_format.setForeground(readable_text_color(color))
             self._starts.append(cursor.position())
             cursor.insertText(text[start:end], word_format)
             self._ends.append(cursor.position())
@@ -231,7 +236,7 @@ class ScoreLegend(QWidget):
         bar = QRectF(x, (height - bar_height) / 2, bar_width, bar_height)
         gradient = QLinearGradient(bar.topLeft(), bar.topRight())
         gradient.setColorAt(0.0, AWAY_COLOR)
-        gradient.setColorAt(0.5, _WHITE)
+        gradient.setColorAt(0.5, self.palette().color(QPalette.ColorRole.Base))
         gradient.setColorAt(1.0, TOWARD_COLOR)
         painter.setBrush(gradient)
         painter.setPen(QColor("#8a8a8a"))
