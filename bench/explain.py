@@ -90,7 +90,8 @@ def example(explainer: Explainer) -> None:
             print(f"  prediction: {e.predicted_name} ({probabilities})")
             print(f"  P({e.target_name}) for a blank review of this length: "
                   f"{e.baseline_probability:.3f}; completeness gap "
-                  f"{e.relative_completeness_gap:.3%} with {e.steps} steps")
+                  f"{e.relative_completeness_gap:.3%} with {e.steps} gradient evaluations "
+                  f"over {e.path_pieces} path piece{'s' if e.path_pieces != 1 else ''}")
         order = sorted(range(len(e.words)), key=lambda i: -(e.words[i].score or 0.0))
         ranked = "  ".join(f"{e.words[i].word} {e.words[i].score:+.3f}" for i in order)
         print(f"  {method:>9} toward {e.target_name}: {ranked}")
@@ -123,7 +124,8 @@ def faithfulness(explainer: Explainer, name: str, n: int, seed: int) -> None:
     print(f"  comprehensiveness, random words:  {mean_rand:.4f}   -> {ratio:.1f}x random "
           f"({'meets' if ratio >= 2 else 'misses'} the 2x target)")
     print(f"  sufficiency (lower is better):    {float(np.mean(suff)):.4f}")
-    print(f"  completeness gap: median {np.median(gaps):.3%}, max {np.max(gaps):.3%}; "
+    print(f"  completeness gap: median {np.median(gaps):.3%}, max {np.max(gaps):.3%}, "
+          f"{np.mean(np.asarray(gaps) > 0.01):.1%} of reviews above 1%; "
           f"{seconds / len(comp) * 1000:.0f} ms per review")
 
 
