@@ -196,7 +196,7 @@ def test_models_are_saved_one_file_per_run(compared: ComparisonResult, tmp_path)
 
 def test_names_and_errors() -> None:
     assert variant_name(TrainConfig(cell="lstm", layers=2)) == "BiLSTM 2×128"
-    assert variant_name(TrainConfig(bidirectional=False, hidden_size=64)) == "GRU 1×64"
+    assert variant_name(TrainConfig(cell="gru", bidirectional=False, hidden_size=64)) == "GRU 1×64"
     assert slug("BiLSTM 2×128") == "bilstm-2-128"
     with pytest.raises(ReviewDataError, match="Unknown baseline"):
         run_comparison(synthetic_table(60), BASE, [], baselines=("bert",))
