@@ -1,0 +1,108 @@
+"""Screenshots of every tab of the real window in a real state, for the README and reviews.
+
+Trains on the sample reviews, explains a negated review, runs a small comparison and a batch
+analysis, and saves one PNG per tab. Run it on a screen or under Xvfb:
+
+    xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+NEGATED = "Our service maid paid no attention to cleaning, and the room was not clean at all."
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--epochs", type=int, default=10)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    app = QApplication(sys.argv)
+    from core.config import TrainConfig
+    from gui.app import configure_application, warm_up_engine
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+
+    configure_application(app)
+    warm_up_engine()
+    settings = QSettings(tempfile.mktemp(suffix=".ini"), QSettings.Format.IniFormat)
+    window = MainWindow(AppSettings(settings))
+    window.move(0, 0)
+    window.resize(1280, 800)
+    window.show()
+
+    def wait(signal, seconds: int = 900) -> None:
+        loop = QEventLoop()
+        signal.connect(loop.quit)
+        QTimer.singleShot(seconds * 1000, loop.quit)
+        loop.exec()
+
+    def pause(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def shot(name: str) -> None:
+        pause(500)
+        path = args.out / f"{name}.png"
+        window.grab().save(str(path))
+        print(f"saved {path}")
+
+    window.data_panel.open_path(str(ROOT / "resources" / "sample_reviews.csv"))
+    wait(window.data_panel.table_ready)
+    shot("data")
+
+    window.tabs.setCurrentWidget(window.train_panel)
+    config = TrainConfig(cell="lstm", embedding_dim=64, hidden_size=64, epochs=args.epochs,
+                         early_stopping=False, threads=1)
+    window.train_panel.set_config(config)
+    window.train_panel.start_training()
+    wait(window.train_panel.run_ended)
+    shot("train")
+
+    window.tabs.setCurrentIndex(2)
+    shot("results")
+
+    explain = window.panel("Explain")
+    if explain is not None:
+        window.tabs.setCurrentWidget(explain)
+        explain.explain_text(NEGATED)
+        wait(explain.explained, 120)
+        shot("explain")
+
+    compare = window.panel("Compare")
+    if compare is not None:
+        window.tabs.setCurrentWidget(compare)
+        compare.start_comparison()
+        wait(compare.comparison_finished)
+        shot("compare")
+
+    batch = window.panel("Batch")
+    if batch is not None:
+        window.tabs.setCurrentWidget(batch)
+        batch.add_inputs([ROOT / "resources" / "sample_reviews.csv"])
+        batch.set_output(Path(tempfile.mkdtemp()) / "labelled.csv")
+        batch.start()
+        wait(batch.analysis_finished)
+        shot("batch")
+
+    window.close()
+    app.quit()
+
+
+if __name__ == "__main__":
+    main()
