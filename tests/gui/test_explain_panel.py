@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QTextCursor
+from PySide6.QtGui import QColor, QTextCursor
 
 from core.batching import pad_batch
 from core.bundle import ModelBundle
@@ -225,6 +225,9 @@ def test_colour_scale_runs_blue_white_orange():
     assert score_color(1.0, 1.0) == TOWARD_COLOR and score_color(-2.0, 1.0) == AWAY_COLOR
     weak, strong = score_color(0.1, 1.0), score_color(0.5, 1.0)
     assert 255 > weak.blue() > strong.blue()
+    dark = QColor("#202124")  # a dark theme: weak words stay dark instead of glowing white
+    assert score_color(0.0, 1.0, dark) == dark and score_color(1.0, 1.0, dark) == TOWARD_COLOR
+    assert score_color(0.05, 1.0, dark).lightness() < 128
 
 
 def test_class_colours_match_the_word_colours(bundle, qtbot):
