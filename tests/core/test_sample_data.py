@@ -1,4 +1,4 @@
-"""The shipped resources: the sample review set parses and is balanced, every icon is a valid SVG."""
+"""Shipped resources: the sample review set parses and is balanced; every icon is valid SVG."""
 
 from __future__ import annotations
 
