@@ -34,7 +34,8 @@ _BATCH_BUDGET = 24_000  # positions x evaluations per forward/backward batch (me
 _SCAN_POINTS = 16  # first cut of the path into equal pieces
 _PIECE_NODES = 2  # Gauss-Legendre points per piece (exact for cubics; pieces end up small)
 _SPLIT = 4  # a piece whose f changes too much is cut into this many
-_MAX_DEPTH = 10  # widths down to 1/16/4**10, about 6e-8
+_MAX_DEPTH = 10  # pre-cuts down to widths of 1/16/4**10, about 6e-8
+_MIN_WIDTH = 1e-6  # pieces this narrow are not cut again (float32 path points blur)
 
 
 @dataclass
@@ -162,6 +163,7 @@ def _adaptive(path: _Path, change: float, allowed: float, max_nodes: int,
     # Then refine the pieces whose own total misses f(end) - f(start), worst first.
     while gap > allowed:
         errors = np.abs(contributions.sum(axis=1) - np.diff(values))
+        errors[np.diff(edges) < _MIN_WIDTH] = 0.0  # a jump no finer cut resolves
         worst = np.argsort(-errors)[:8]
         worst = worst[errors[worst] > 1e-9]
         cost = len(worst) * _SPLIT * _PIECE_NODES
@@ -189,7 +191,8 @@ def _refine(path: _Path, edges: np.ndarray, values: np.ndarray, contributions: n
     kept = {float(old_starts[i]): contributions[i] for i in range(len(old_starts))
             if i not in set(pieces.tolist())}
     starts, ends = new_edges[:-1], new_edges[1:]
-    fresh = np.array([i for i, start in enumerate(starts) if float(start) not in kept])
+    fresh = np.array([i for i, start in enumerate(starts) if float(start) not in kept],
+                     dtype=np.int64)
     computed = path.pieces(starts[fresh], ends[fresh], _PIECE_NODES)
     rows = np.empty((len(starts), contributions.shape[1]))
     rows[fresh] = computed
