@@ -81,8 +81,8 @@ def run_analysis(source: Path, model: Path, out: Path, explain: str,
     command = [sys.executable, str(ROOT / "main.py"), "analyze", str(source), "--model",
                str(model), "--out", str(out), "--explain", explain]
     began = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             text=True)
+    log = open(out.with_name(out.name + ".log"), "w+", encoding="utf-8")  # noqa: SIM115
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
     process = psutil.Process(child.pid)
     samples: list[tuple[float, int]] = []
     main_peak = 0
@@ -97,8 +97,11 @@ def run_analysis(source: Path, model: Path, out: Path, explain: str,
         time.sleep(interval)
     output = child.communicate()[0]
     seconds = time.perf_counter() - began
+    log.seek(0)
+    errors = log.read()[-3000:]
+    log.close()
     if child.returncode != 0:
-        raise SystemExit(f"analyze failed ({child.returncode}):\n{output}")
+        raise SystemExit(f"analyze failed ({child.returncode}):\n{output}\n{errors}")
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"seconds": seconds, "samples": samples, "peak_rusage": peak_kb * 1024,
             "peak_sampled": max((rss for _, rss in samples), default=0), "output": output,

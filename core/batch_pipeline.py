@@ -1,8 +1,9 @@
 """Where batch analysis gets its encoded chunks: read and tokenized here, or in a second process.
 
-Tokenizing is as costly as predicting (IMDB reviews: about 2,400 a second on one core of
-the reference machine, against about 4,700 for an int8 GRU), so on a machine with two or
-more cores a helper process reads and tokenizes the next chunks while this process predicts.
+Tokenizing costs about a third of predicting (IMDB reviews: about 2,400 a second per core
+of CPU time, against 700-900 for a 128-wide GRU or LSTM), and more once the model is fast,
+so on a machine with cores to spare a helper process reads and tokenizes the next chunks
+while this process predicts.
 The queue between them holds two chunks, so memory stays bounded. The helper imports no torch
 (``encode_text`` below repeats ``core.batching.truncate`` for that reason; a test checks that
 the two agree).
@@ -31,6 +32,7 @@ from core.tokenize import Tokenizer, TokenizerSettings
 from core.vocab import Vocabulary
 
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # below this the helper's start-up costs more than it saves
+PARALLEL_MIN_CORES = 4  # with 2 cores the model would lose half its threads to the reader
 _QUEUE_CHUNKS = 2
 _POLL_SECONDS = 0.5
 
@@ -234,11 +236,16 @@ class ChunkSource:
 
 
 def should_run_in_parallel(requested: bool | None, total_bytes: int) -> bool:
-    """Auto: with two or more cores and enough input to repay the helper's start-up."""
+    """Auto: with four or more cores and enough input to repay the helper's start-up.
+
+    On two cores the helper takes one of the model's two threads and adds about 200 MB (its
+    own interpreter, nltk, numpy); it is offered there (``parallel_read=True``) but not
+    chosen by default until bench/batch.py shows it pays on that machine.
+    """
     if requested is not None:
         return requested
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
-    return cores >= 2 and total_bytes >= PARALLEL_MIN_BYTES
+    return cores >= PARALLEL_MIN_CORES and total_bytes >= PARALLEL_MIN_BYTES

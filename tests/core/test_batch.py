@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -371,3 +372,18 @@ def test_the_helper_encodes_like_training_without_torch():
     probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            cwd=Path(__file__).resolve().parents[2], check=True)
     assert probe.stdout.strip() == "False"
+
+
+def test_reader_process_choice_and_heap_pinning(monkeypatch):
+    from core import batch_pipeline
+    from core.batch import limit_heap_growth
+
+    assert batch_pipeline.should_run_in_parallel(True, 0) is True
+    assert batch_pipeline.should_run_in_parallel(False, 10**12) is False
+    monkeypatch.setattr(batch_pipeline.os, "sched_getaffinity", lambda _: set(range(8)))
+    assert batch_pipeline.should_run_in_parallel(None, 10**9) is True
+    assert batch_pipeline.should_run_in_parallel(None, 1000) is False
+    monkeypatch.setattr(batch_pipeline.os, "sched_getaffinity", lambda _: {0, 1})
+    assert batch_pipeline.should_run_in_parallel(None, 10**9) is False
+    if platform.libc_ver()[0] == "glibc":
+        assert limit_heap_growth() is True
