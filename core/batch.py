@@ -282,7 +282,6 @@ class _Run:
         self.labelled = 0
         self.label_columns: set[str] = set()
         self.agree = 0
-        self.cancelled = False
         self.started = time.perf_counter()
         self.preview_sent = False
 
