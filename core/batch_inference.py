@@ -51,7 +51,7 @@ def token_budget(model: RecurrentClassifier, explain: str,
                  budget: int = ACTIVATION_BUDGET) -> int:
     """Tokens (rows x padded length) per batch that keep activations near ``budget`` bytes."""
     units = model.hidden_size * (2 if model.bidirectional else 1) * len(model.forward_layers)
-    per_token = _BYTES_PER_UNIT[explain] * units + 16 * model.embedding.embedding_dim
+    per_token = _BYTES_PER_UNIT[explain] * units + 16 * model.embedding.output_dim
     return max(256, budget // per_token)
 
 

@@ -91,7 +91,7 @@ class ModelBundle:
                               path=str(source)) from None
         parsed = _parse_metadata(metadata, source)
         try:
-            config = TrainConfig.from_dict(parsed["config"])
+            config = TrainConfig.from_saved(parsed["config"])
             scheme = LabelScheme.from_dict(parsed["labels"])
             tokenizer = TokenizerSettings.from_dict(parsed["tokenizer"])
             vocab = Vocabulary.from_dict(parsed["vocab"])

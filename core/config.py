@@ -10,7 +10,7 @@ from typing import Any
 from core.errors import ReviewDataError
 
 CELLS = ("rnn", "lstm", "gru")
-POOLINGS = ("last", "mean", "max", "attention")
+POOLINGS = ("last", "mean", "max", "max_mean", "attention")
 TRUNCATIONS = ("head", "tail", "head_tail")
 TOKENIZERS = ("words", "treebank", "tweet")
 
@@ -29,8 +29,9 @@ class TrainConfig:
     bidirectional: bool = True
     embedding_dim: int = 128
     hidden_size: int = 128
-    pooling: str = "max"
+    pooling: str = "attention"
     dropout: float = 0.4
+    word_prior: bool = False
     # text handling
     max_length: int = 400
     truncation: str = "head_tail"
@@ -42,6 +43,7 @@ class TrainConfig:
     epochs: int = 8
     batch_size: int = 64
     learning_rate: float = 2e-3
+    lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     validation_share: float = 0.1
@@ -72,6 +74,7 @@ class TrainConfig:
             # Upper bounds: larger values overflow float32 inside the optimizer.
             (0 < self.learning_rate <= 10, "learning rate must be above 0 and at most 10"),
             (0 <= self.weight_decay <= 10, "weight decay must be between 0 and 10"),
+            (0 < self.lr_decay <= 1, "learning-rate decay must be above 0 and at most 1"),
             (0 <= self.grad_clip < math.inf,
              "gradient clipping must be a number from 0 (off) upwards"),
             (0.0 < self.validation_share < 0.9, "validation share must be between 0 and 0.9"),
@@ -105,6 +108,13 @@ class TrainConfig:
             values[name] = _coerce(name, value, type(default))
         return cls(**values).validate()
 
+    @classmethod
+    def from_saved(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Like from_dict for a saved model: settings it predates take their old behaviour."""
+        if not isinstance(data, dict):
+            raise ReviewDataError("The configuration must be a JSON object.")
+        return cls.from_dict({**_ADDED_LATER, **data})
+
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
 
@@ -124,6 +134,9 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
         return value
     raise ReviewDataError(f"Setting '{name}' must be of type {kind.__name__}, not {value!r}.")
 
+
+# Settings added after models were first saved, with the value that reproduces those models.
+_ADDED_LATER: dict[str, Any] = {"word_prior": False, "lr_decay": 1.0}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "Fast": dict(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional
 
 from core.config import TrainConfig
 
@@ -32,6 +33,40 @@ def length_mask(lengths: Tensor, steps: int) -> Tensor:
     return torch.arange(steps, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
 
 
+class WordEmbedding(nn.Embedding):
+    """Learned word vectors, optionally followed by fixed per-class word priors.
+
+    The prior (see core/word_prior.py) is a buffer, not a parameter: it is saved with the
+    weights but never trained. Explanations attribute through this module's whole output, so
+    a word's prior counts toward its score; the padding row is zero in both parts.
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int, padding_idx: int,
+                 prior_dim: int = 0) -> None:
+        super().__init__(vocab_size, embedding_dim, padding_idx=padding_idx)
+        self.prior_dim = prior_dim
+        if prior_dim:
+            self.register_buffer("prior", torch.zeros(vocab_size, prior_dim))
+
+    @property
+    def output_dim(self) -> int:
+        return self.embedding_dim + self.prior_dim
+
+    def set_prior(self, prior: Tensor) -> None:
+        if not self.prior_dim or tuple(prior.shape) != tuple(self.prior.shape):
+            raise ValueError("the prior does not fit this embedding")
+        with torch.no_grad():
+            self.prior.copy_(prior)
+            if self.padding_idx is not None:
+                self.prior[self.padding_idx] = 0.0  # padding must stay invisible
+
+    def forward(self, token_ids: Tensor) -> Tensor:
+        learned = super().forward(token_ids)
+        if not self.prior_dim:
+            return learned
+        return torch.cat([learned, functional.embedding(token_ids, self.prior)], dim=-1)
+
+
 class RecurrentClassifier(nn.Module):
     """A sentiment classifier over token ids; ``forward(ids, lengths)`` returns logits."""
 
@@ -47,6 +82,7 @@ class RecurrentClassifier(nn.Module):
         dropout: float = 0.3,
         pooling: str = "max",
         pad_index: int = 0,
+        prior_dim: int = 0,
     ) -> None:
         super().__init__()
         if cell not in _CELLS:
@@ -55,11 +91,11 @@ class RecurrentClassifier(nn.Module):
         self.pooling = pooling
         self.bidirectional = bidirectional
         self.hidden_size = hidden_size
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_index)
+        self.embedding = WordEmbedding(vocab_size, embedding_dim, pad_index, prior_dim)
         rnn_class = _CELLS[cell]
         self.forward_layers = nn.ModuleList()
         self.backward_layers = nn.ModuleList()
-        size_in = embedding_dim
+        size_in = self.embedding.output_dim
         for _ in range(layers):
             self.forward_layers.append(rnn_class(size_in, hidden_size, batch_first=True))
             if bidirectional:
@@ -68,7 +104,8 @@ class RecurrentClassifier(nn.Module):
         self.output_size = size_in
         self.dropout = nn.Dropout(dropout)
         self.attention = nn.Linear(size_in, 1) if pooling == "attention" else None
-        self.classifier = nn.Linear(size_in, num_classes)
+        pooled_size = size_in * (2 if pooling == "max_mean" else 1)
+        self.classifier = nn.Linear(pooled_size, num_classes)
 
     @classmethod
     def from_config(cls, config: TrainConfig, vocab_size: int,
@@ -76,7 +113,8 @@ class RecurrentClassifier(nn.Module):
         return cls(vocab_size, num_classes, cell=config.cell,
                    embedding_dim=config.embedding_dim, hidden_size=config.hidden_size,
                    layers=config.layers, bidirectional=config.bidirectional,
-                   dropout=config.dropout, pooling=config.pooling)
+                   dropout=config.dropout, pooling=config.pooling,
+                   prior_dim=num_classes if config.word_prior else 0)
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -108,6 +146,10 @@ class RecurrentClassifier(nn.Module):
             return summed / lengths.unsqueeze(1).to(outputs.dtype)
         if self.pooling == "max":
             return outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values
+        if self.pooling == "max_mean":  # strongest signal and overall tone, side by side
+            peak = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values
+            mean = (outputs * mask.unsqueeze(-1)).sum(1) / lengths.unsqueeze(1).to(outputs.dtype)
+            return torch.cat([peak, mean], dim=-1)
         assert self.attention is not None
         scores = self.attention(torch.tanh(outputs)).squeeze(-1)
         weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)

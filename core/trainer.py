@@ -24,6 +24,7 @@ from core.errors import TrainingError
 from core.inference import predict_logits
 from core.metrics import compute_metrics
 from core.model import RecurrentClassifier
+from core.word_prior import log_count_ratios
 
 
 class TrainControl:
@@ -183,6 +184,10 @@ class Trainer:
         seed_everything(config.seed)
         rng = np.random.default_rng(config.seed)
         model = RecurrentClassifier.from_config(config, len(data.vocab), data.scheme.num_classes)
+        if config.word_prior:
+            prior = log_count_ratios(data.train.ids, data.train.labels, len(data.vocab),
+                                     data.scheme.num_classes)
+            model.embedding.set_prior(torch.from_numpy(prior))
         model.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate,
                                      weight_decay=config.weight_decay)
@@ -212,6 +217,8 @@ class Trainer:
         paused_seconds = 0.0
 
         for epoch in range(1, config.epochs + 1):
+            for group in optimizer.param_groups:  # step decay: finer steps once near a minimum
+                group["lr"] = config.learning_rate * config.lr_decay ** (epoch - 1)
             model.train()
             epoch_start = time.perf_counter()
             epoch_tokens = 0

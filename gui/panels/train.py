@@ -63,14 +63,20 @@ TOOLTIPS: dict[str, str] = {
     "embedding_dim": "Length of the vector that represents each word.",
     "hidden_size": "Size of the recurrent memory per direction; larger holds more but trains "
                    "slower.",
-    "pooling": "How the word outputs become one review vector: last step, mean, max, or "
-               "learned attention weights.",
+    "pooling": "How the word outputs become one review vector: last step, mean, max, max "
+               "and mean side by side, or learned attention weights.",
     "dropout": "Share of values randomly zeroed while training, to reduce overfitting.",
+    "word_prior": "Give the model each word's lean toward each class in the training reviews "
+                  "(naive-Bayes ratios) as a fixed extra input. Helps small sets of short "
+                  "reviews; can hurt when training and test reviews are about different "
+                  "things (e.g. other films).",
     "epochs": "Maximum number of passes over the training reviews.",
     "batch_size": "Reviews per training step; larger is faster per review, smaller often "
                   "generalises better.",
     "learning_rate": "Step size of the optimiser (Adam); too high diverges, too low learns "
                      "slowly.",
+    "lr_decay": "After every epoch the learning rate is multiplied by this (1 keeps it "
+                "constant); smaller steps late in training often settle on a better model.",
     "max_length": "Reviews longer than this many tokens are cut (keeping the beginning and "
                   "the end).",
     "vocab_size": "The most frequent words kept; rarer words become 'unknown'.",
@@ -81,7 +87,8 @@ TOOLTIPS: dict[str, str] = {
 }
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "attention": "Attention"}
+POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "max_mean": "Max + mean",
+                 "attention": "Attention"}
 
 
 class _NullCurves(QLabel):
@@ -161,12 +168,14 @@ class TrainPanel(QWidget):
         for key, name in POOLING_NAMES.items():
             self.pooling.addItem(name, key)
         self.dropout = _double(0.0, 0.9, 0.05, 2)
+        self.word_prior = QCheckBox("Word sentiment prior")
         self.parameter_label = QLabel("counting…")
         self.parameter_label.setObjectName("parameterCount")
 
         self.epochs = _spin(1, 500)
         self.batch_size = _spin(1, 4096, step=16)
         self.learning_rate = _double(0.00001, 1.0, 0.0005, 5)
+        self.lr_decay = _double(0.05, 1.0, 0.05, 2)
         self.max_length = _spin(1, 100_000, step=50, suffix=" tokens")
         self.vocab_size = _spin(10, 2_000_000, step=5000, suffix=" words")
         self.validation_share = _spin(1, 50, suffix=" %")
@@ -177,8 +186,10 @@ class TrainPanel(QWidget):
         self._fields: dict[str, QWidget] = {
             "cell": self.cell, "layers": self.layers, "bidirectional": self.bidirectional,
             "embedding_dim": self.embedding_dim, "hidden_size": self.hidden_size,
-            "pooling": self.pooling, "dropout": self.dropout, "epochs": self.epochs,
+            "pooling": self.pooling, "dropout": self.dropout, "word_prior": self.word_prior,
+            "epochs": self.epochs,
             "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+            "lr_decay": self.lr_decay,
             "max_length": self.max_length, "vocab_size": self.vocab_size,
             "validation_share": self.validation_share, "seed": self.seed,
             "early_stopping": self.early_stopping, "patience": self.patience,
@@ -198,6 +209,7 @@ class TrainPanel(QWidget):
         model_form.addRow("Hidden size:", self.hidden_size)
         model_form.addRow("Pooling:", self.pooling)
         model_form.addRow("Dropout:", self.dropout)
+        model_form.addRow("", self.word_prior)
         model_form.addRow("Parameters:", self.parameter_label)
 
         text_box = QGroupBox("Text")
@@ -210,6 +222,7 @@ class TrainPanel(QWidget):
         train_form.addRow("Epochs:", self.epochs)
         train_form.addRow("Batch size:", self.batch_size)
         train_form.addRow("Learning rate:", self.learning_rate)
+        train_form.addRow("LR decay / epoch:", self.lr_decay)
         train_form.addRow("Validation:", self.validation_share)
         train_form.addRow("Seed:", self.seed)
         train_form.addRow("", self.early_stopping)
@@ -307,8 +320,10 @@ class TrainPanel(QWidget):
             bidirectional=self.bidirectional.isChecked(),
             embedding_dim=self.embedding_dim.value(), hidden_size=self.hidden_size.value(),
             pooling=self.pooling.currentData(), dropout=round(self.dropout.value(), 4),
+            word_prior=self.word_prior.isChecked(),
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
-            learning_rate=self.learning_rate.value(), max_length=self.max_length.value(),
+            learning_rate=self.learning_rate.value(), lr_decay=round(self.lr_decay.value(), 4),
+            max_length=self.max_length.value(),
             vocab_size=self.vocab_size.value(),
             validation_share=self.validation_share.value() / 100.0, seed=self.seed.value(),
             early_stopping=self.early_stopping.isChecked(), patience=self.patience.value())
@@ -325,9 +340,11 @@ class TrainPanel(QWidget):
             self.hidden_size.setValue(config.hidden_size)
             self.pooling.setCurrentIndex(self.pooling.findData(config.pooling))
             self.dropout.setValue(config.dropout)
+            self.word_prior.setChecked(config.word_prior)
             self.epochs.setValue(config.epochs)
             self.batch_size.setValue(config.batch_size)
             self.learning_rate.setValue(config.learning_rate)
+            self.lr_decay.setValue(config.lr_decay)
             self.max_length.setValue(config.max_length)
             self.vocab_size.setValue(config.vocab_size)
             self.validation_share.setValue(round(config.validation_share * 100))

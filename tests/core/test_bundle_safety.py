@@ -29,7 +29,7 @@ from core.vocab import Vocabulary
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = TrainConfig(embedding_dim=8, hidden_size=8, layers=1, bidirectional=True,
-                     cell="gru", threads=1)
+                     cell="gru", pooling="max", threads=1)
 
 
 @pytest.fixture(autouse=True)
@@ -143,7 +143,8 @@ def test_a_label_scheme_that_does_not_match_the_classifier_is_refused(tmp_path, 
 
 @pytest.mark.parametrize("change", [
     {"hidden_size": 16}, {"cell": "lstm"}, {"bidirectional": False}, {"layers": 2},
-    {"pooling": "attention"}, {"embedding_dim": 4},
+    {"pooling": "attention"}, {"pooling": "max_mean"}, {"embedding_dim": 4},
+    {"word_prior": True},
 ])
 def test_a_config_that_does_not_match_the_weights_is_refused(tmp_path, bundle, change):
     tensors, metadata = parts(bundle, tmp_path)

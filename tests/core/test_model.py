@@ -6,7 +6,7 @@ from core.model import RecurrentClassifier, reverse_within_length
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("pooling", ["last", "mean", "max", "attention"])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max", "max_mean", "attention"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_padding_never_changes_a_prediction(cell, pooling, bidirectional):
     torch.manual_seed(0)
@@ -33,7 +33,7 @@ def test_reverse_within_length_is_its_own_inverse():
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_parameter_count_matches_cell_size(cell):
     config = TrainConfig(cell=cell, embedding_dim=10, hidden_size=4, layers=1,
-                         bidirectional=False)
+                         bidirectional=False, pooling="max")
     model = RecurrentClassifier.from_config(config, vocab_size=50, num_classes=2)
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
     recurrent = gates * (4 * 10 + 4 * 4 + 2 * 4)

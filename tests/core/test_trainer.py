@@ -131,3 +131,14 @@ def test_too_few_labelled_reviews_is_a_clear_error():
     table.labels = ["pos", "neg", "pos"]
     with pytest.raises(TrainingError, match="at least 4"):
         prepare_data(table, TrainConfig(**SMALL))
+
+
+def test_learning_rate_decay_changes_later_epochs_only(table):
+    data = prepare_data(table, TrainConfig(**SMALL))
+    losses = {}
+    for decay in (1.0, 0.1):
+        config = TrainConfig(**{**SMALL, "epochs": 2, "early_stopping": False}, lr_decay=decay)
+        result = Trainer(config).fit(data)
+        losses[decay] = [round(h.train_loss, 6) for h in result.history]
+    assert losses[1.0][0] == losses[0.1][0]  # epoch 1 runs at the full rate either way
+    assert losses[1.0][1] != losses[0.1][1]
