@@ -387,3 +387,36 @@ def test_reader_process_choice_and_heap_pinning(monkeypatch):
     assert batch_pipeline.should_run_in_parallel(None, 10**9) is False
     if platform.libc_ver()[0] == "glibc":
         assert limit_heap_growth() is True
+
+
+@pytest.mark.parametrize("explain", ["none", "fast", "ig"])
+def test_side_by_side_batches_give_the_same_results_in_order(tiny_model_for_workers, explain):
+    model, sequences = tiny_model_for_workers
+    one = BatchPredictor(model, explain=explain, batch_size=4, workers=1)
+    two = BatchPredictor(model, explain=explain, batch_size=4, workers=2)
+    assert two.workers == 2 and one.workers == 1
+    seen: list[int] = []
+    first, second = one.run(sequences), two.run(sequences, on_batch=seen.append)
+    assert sum(seen) == len(sequences) == second.completed
+    assert np.allclose(first.probabilities, second.probabilities, atol=1e-6)
+    if explain != "none":
+        for a, b in zip(first.scores, second.scores):
+            assert a.shape == b.shape and np.allclose(a, b, atol=1e-5)
+    assert torch.get_num_threads() == 1  # the caller's thread count is given back
+
+
+def test_side_by_side_batches_stop_on_cancel(tiny_model_for_workers):
+    model, sequences = tiny_model_for_workers
+    calls = iter(range(100))
+    output = BatchPredictor(model, explain="none", batch_size=4, workers=2).run(
+        sequences, cancel=lambda: next(calls) >= 3)
+    assert 0 < output.completed < len(sequences)
+
+
+@pytest.fixture
+def tiny_model_for_workers():
+    torch.manual_seed(0)
+    model = RecurrentClassifier(50, 2, cell="gru", embedding_dim=8, hidden_size=8)
+    rng = np.random.default_rng(0)
+    sequences = [rng.integers(2, 50, size=int(n)) for n in rng.integers(1, 30, size=37)]
+    return model.eval(), sequences
