@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from core.errors import ReviewDataError
 from core.trainer import TrainControl
@@ -98,6 +98,20 @@ class Job(QObject):
         else:
             self.context.flush()
             self.finished.emit(result)
+        finally:
+            self._hand_back_to_gui_thread()
+
+    def _hand_back_to_gui_thread(self) -> None:
+        """Make the GUI thread own (and later delete) this job once it has run.
+
+        Deleted in the worker thread, ~QObject holds Qt's connection lock while PySide waits
+        for the GIL; a GUI thread that holds the GIL and connects a signal at that moment
+        waits for the lock: a deadlock (seen in a test run). A QObject may be pushed to
+        another thread from its own thread, which is where this runs.
+        """
+        app = QCoreApplication.instance()
+        if app is not None:
+            self.moveToThread(app.thread())
 
 
 class _Relay(QObject):
