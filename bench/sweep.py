@@ -21,14 +21,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import IMDB, RT, SST2, load, machine  # noqa: E402
-from core.config import TrainConfig  # noqa: E402
+from core.config import DATA_KNOBS, TrainConfig  # noqa: E402
 from core.dataset import prepare_data  # noqa: E402
 from core.pipeline import train_model  # noqa: E402
 from core.trainer import TrainCallbacks  # noqa: E402
 
 PATHS = {"imdb": IMDB, "sst2": SST2, "rt": RT}
-DATA_KEYS = ("max_length", "truncation", "vocab_size", "min_count", "lowercase", "tokenizer",
-             "validation_share", "test_share", "seed")
 
 
 def main() -> None:
@@ -39,17 +37,15 @@ def main() -> None:
     args = parser.parse_args()
     print(f"Machine: {machine()}", flush=True)
     table = load(PATHS[args.dataset])
-    prepared: dict[tuple, object] = {}
+    data_key, data = None, None  # one tokenization in memory at a time
     results = []
     for overrides in json.loads(args.configs):
         if args.dataset == "rt":
             overrides.setdefault("test_share", 0.2)
         config = TrainConfig(**overrides).validate()
-        key = tuple(getattr(config, k) for k in DATA_KEYS)
-        if key not in prepared:
-            prepared.clear()  # one tokenization in memory at a time
-            prepared[key] = prepare_data(table, config)
-        data = prepared[key]
+        key = tuple(getattr(config, k) for k in sorted(DATA_KNOBS))
+        if key != data_key:
+            data_key, data = key, prepare_data(table, config)
         curve: list[float] = []
 
         def on_epoch(event, curve=curve):

@@ -33,6 +33,16 @@ def length_mask(lengths: Tensor, steps: int) -> Tensor:
     return torch.arange(steps, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
 
 
+def masked_max(outputs: Tensor, mask: Tensor) -> Tensor:
+    """[B, H] maximum over the real positions of [B, T, H]."""
+    return outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values
+
+
+def masked_mean(outputs: Tensor, mask: Tensor, lengths: Tensor) -> Tensor:
+    """[B, H] mean over the real positions of [B, T, H]."""
+    return (outputs * mask.unsqueeze(-1)).sum(1) / lengths.unsqueeze(1).to(outputs.dtype)
+
+
 class WordEmbedding(nn.Embedding):
     """Learned word vectors, optionally followed by fixed per-class word priors.
 
@@ -142,14 +152,12 @@ class RecurrentClassifier(nn.Module):
             half = self.hidden_size
             return torch.cat([last[:, :half], outputs[:, 0, half:]], dim=-1)
         if self.pooling == "mean":
-            summed = (outputs * mask.unsqueeze(-1)).sum(1)
-            return summed / lengths.unsqueeze(1).to(outputs.dtype)
+            return masked_mean(outputs, mask, lengths)
         if self.pooling == "max":
-            return outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values
+            return masked_max(outputs, mask)
         if self.pooling == "max_mean":  # strongest signal and overall tone, side by side
-            peak = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values
-            mean = (outputs * mask.unsqueeze(-1)).sum(1) / lengths.unsqueeze(1).to(outputs.dtype)
-            return torch.cat([peak, mean], dim=-1)
+            return torch.cat([masked_max(outputs, mask), masked_mean(outputs, mask, lengths)],
+                             dim=-1)
         assert self.attention is not None
         scores = self.attention(torch.tanh(outputs)).squeeze(-1)
         weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
