@@ -5,7 +5,9 @@ Everything here works on encoded id arrays; reading, writing and summaries live 
 
 Precision choices (measured by ``bench/batch.py``):
 
-- ``fp32``: the model as trained; the LSTM runs on oneDNN, the GRU and RNN on torch's kernels.
+- ``fp32``: the model as trained. Without gradients (explain none, and the predictions
+  under ig) the recurrent layers run ``core.fast_recurrent``'s step loop with per-word input
+  gates; with gradients (explain fast, ig's path) they run torch's modules.
 - ``int8``: ``torch.ao.quantization.quantize_dynamic`` on the nn.GRU and nn.Linear layers
   (weights int8, activations quantized per step). nn.LSTM stays fp32 where oneDNN runs it:
   its fused fp32 kernel beat the dynamic int8 LSTM here (which runs step by step), so
@@ -24,9 +26,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +35,9 @@ from torch import Tensor, nn
 
 from core.batching import pad_batch
 from core.explain.attribution import backward_ready, target_log_odds
+from core.fast_recurrent import fast_forward
 from core.model import RecurrentClassifier
+from core.side_by_side import run_batches, side_by_side_workers
 from core.vocab import PAD_INDEX, UNK_INDEX, Vocabulary
 
 PRECISIONS = ("fp32", "int8", "bf16")
@@ -109,6 +111,8 @@ class BatchPredictor:
 
     Sorting by length means a batch pads to nearly its own length, so almost no time goes on
     padding, and the whole batch goes through unpacked recurrent layers (oneDNN for LSTM).
+    On the CPU batches run side by side (``core.side_by_side``); gradients for explanations
+    are taken with ``autograd.grad`` toward each batch's own inputs, so they share no state.
     """
 
     def __init__(self, model: RecurrentClassifier, precision: str = "fp32",
@@ -125,21 +129,11 @@ class BatchPredictor:
         self.token_budget = token_budget(model, explain)
         self.fast_model: nn.Module = (quantize_int8(model) if self.precision == "int8"
                                       else self.model)
-        self.workers = self._pick_workers(workers)
+        self.forward = (fast_forward(self.model, self.device) if self.precision == "fp32"
+                        else self.fast_model)
+        self.workers = side_by_side_workers(self.device, workers)
         # batches in flight share the activation budget, so memory stays where it was
         self.token_budget = max(256, self.token_budget // self.workers)
-
-    def _pick_workers(self, requested: int) -> int:
-        """Batches run side by side, one core each, on the CPU.
-
-        The recurrent kernels step through time with small matrix products that two threads
-        barely speed up, so two batches on one thread each go nearly twice as fast as one
-        batch on two. Gradients for explanations are taken with ``autograd.grad`` toward each
-        batch's own inputs, so side-by-side batches share no state.
-        """
-        if self.device.type != "cpu":
-            return 1
-        return max(1, requested or torch.get_num_threads())
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.precision == "bf16":
@@ -180,13 +174,8 @@ class BatchPredictor:
             if on_batch is not None:
                 on_batch(len(index))
 
-        if self.workers > 1:
-            self._run_side_by_side(sequences, store, cancel)
-        else:
-            for index in self.batches(sequences):
-                if cancel is not None and cancel():
-                    break
-                store(index, *self._run_batch(sequences, index))
+        run_batches(self.batches(sequences), lambda index: self._run_batch(sequences, index),
+                    lambda index, result: store(index, *result), self.workers, cancel)
         return BatchOutput(probabilities, scores, done)
 
     def _run_batch(self, sequences: Sequence[np.ndarray],
@@ -208,32 +197,9 @@ class BatchPredictor:
         lengths = lens.cpu().numpy()
         return probs, [batch_scores[row, : lengths[row]] for row in range(len(index))]
 
-    def _run_side_by_side(self, sequences: Sequence[np.ndarray],
-                          store: Callable[..., None],
-                          cancel: Callable[[], bool] | None) -> None:
-        """Batches on ``workers`` threads of one torch thread each; results stored in order
-        by the calling thread, so callbacks never run on a pool thread."""
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with ThreadPoolExecutor(self.workers, thread_name_prefix="batch") as pool:
-                pending: deque[tuple[np.ndarray, Future]] = deque()
-                for index in self.batches(sequences):
-                    if cancel is not None and cancel():
-                        break
-                    pending.append((index, pool.submit(self._run_batch, sequences, index)))
-                    if len(pending) >= 2 * self.workers:  # bounded memory: a few in flight
-                        done_index, future = pending.popleft()
-                        store(done_index, *future.result())
-                while pending:
-                    done_index, future = pending.popleft()
-                    store(done_index, *future.result())
-        finally:
-            torch.set_num_threads(threads)
-
     def _logits(self, ids: Tensor, lens: Tensor) -> Tensor:
         with torch.inference_mode(), self.autocast():
-            return self.fast_model(ids, lens)
+            return self.forward(ids, lens)
 
     def _forward_backward(self, ids: Tensor, lens: Tensor) -> tuple[Tensor, np.ndarray]:
         """Logits and gradient x input toward the predicted class, in one forward+backward.
