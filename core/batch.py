@@ -75,7 +75,7 @@ class BatchOptions:
 
     explain: str = "fast"  # fast (gradient x input) | ig (integrated gradients) | none
     top_k: int = 5
-    batch_size: int = 256
+    batch_size: int = 512  # at most; long reviews and explanations get smaller batches
     precision: str = "fp32"  # fp32 | int8 | bf16 (see core.batch_inference)
     text_column: str | None = None  # None: guessed per file
     id_column: str | None = None  # None: guessed; '' for none

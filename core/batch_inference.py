@@ -47,13 +47,18 @@ IG_STEPS = 16
 # backward pass keeps all of them. Measured for a bidirectional 128-wide GRU/LSTM: about
 # 4.8 KB per token predicting and 17 KB per token with gradients, i.e. about 19 and 68 bytes
 # per hidden unit (x directions x layers) per token. Batches are cut to stay near the budget.
+# The step loop of core.fast_recurrent keeps only each layer's outputs (and a fixed block of
+# input gates): about 12 bytes per unit per token.
 ACTIVATION_BUDGET = 256 * 1024 * 1024
-_BYTES_PER_UNIT = {"none": 20, "fast": 70, "ig": 70}
+_BYTES_PER_UNIT = {"none": 20, "fast": 70, "ig": 70, "step": 12}
 
 
 def token_budget(model: RecurrentClassifier, explain: str,
                  budget: int = ACTIVATION_BUDGET) -> int:
-    """Tokens (rows x padded length) per batch that keep activations near ``budget`` bytes."""
+    """Tokens (rows x padded length) per batch that keep activations near ``budget`` bytes.
+
+    ``explain``: one of EXPLAIN_METHODS, or "step" for core.fast_recurrent's prediction.
+    """
     units = model.hidden_size * (2 if model.bidirectional else 1) * len(model.forward_layers)
     per_token = _BYTES_PER_UNIT[explain] * units + 16 * model.embedding.output_dim
     return max(256, budget // per_token)
@@ -116,7 +121,7 @@ class BatchPredictor:
     """
 
     def __init__(self, model: RecurrentClassifier, precision: str = "fp32",
-                 explain: str = "fast", batch_size: int = 256, ig_steps: int = IG_STEPS,
+                 explain: str = "fast", batch_size: int = 512, ig_steps: int = IG_STEPS,
                  workers: int = 0) -> None:
         if explain not in EXPLAIN_METHODS:
             raise ValueError(f"explain must be one of {EXPLAIN_METHODS}")
@@ -126,11 +131,12 @@ class BatchPredictor:
         self.batch_size = max(1, int(batch_size))
         self.ig_steps = ig_steps
         self.device = next(model.parameters()).device
-        self.token_budget = token_budget(model, explain)
         self.fast_model: nn.Module = (quantize_int8(model) if self.precision == "int8"
                                       else self.model)
         self.forward = (fast_forward(self.model, self.device) if self.precision == "fp32"
                         else self.fast_model)
+        stepping = self.forward is not self.fast_model and explain == "none"
+        self.token_budget = token_budget(model, "step" if stepping else explain)
         self.workers = side_by_side_workers(self.device, workers)
         # batches in flight share the activation budget, so memory stays where it was
         self.token_budget = max(256, self.token_budget // self.workers)

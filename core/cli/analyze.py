@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="top words by gradient x input (fast, default), integrated "
                              "gradients (ig, slower) or none (fastest)")
     parser.add_argument("--top-k", type=int, default=5, help="words each way per review")
-    parser.add_argument("--batch-size", type=int, default=256,
+    parser.add_argument("--batch-size", type=int, default=512,
                         help="reviews per model batch (long reviews get smaller batches)")
     parser.add_argument("--quantize", nargs="?", const="int8", default="fp32",
                         choices=PRECISIONS, metavar="{int8,bf16}",
