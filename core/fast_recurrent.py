@@ -37,26 +37,37 @@ class _Direction:
     input_weight: Tensor  # [in, gates*H]
     input_bias: Tensor  # [gates*H]: the biases that can be added before the recurrence
     hidden_weight: Tensor  # [H, gates*H]
-    hidden_new_bias: Tensor | None  # GRU only: b_hn, which the reset gate multiplies
+    hidden_new_bias: Tensor | None  # GRU only: 2 b_hn, which the reset gate multiplies
 
 
 def _prepare(module: nn.RNNBase, cell: str) -> _Direction:
+    """Weights transposed for ``x @ W``, biases merged, and tanh pre-activations doubled.
+
+    tanh(z) = 2 * sigmoid(2z) - 1, and torch's CPU sigmoid is about 3.5 times faster than
+    its tanh (1.2 vs 4.4 ns an element here), so the rows that feed a tanh are scaled by 2
+    (exact in floating point) and every gate goes through one sigmoid.
+    """
     hidden = module.hidden_size
     w_ih, w_hh = module.weight_ih_l0.detach(), module.weight_hh_l0.detach()
     b_ih, b_hh = module.bias_ih_l0.detach(), module.bias_hh_l0.detach()
     new_bias = None
-    if cell == "lstm":  # torch's gate order i, f, g, o -> i, f, o, g: one sigmoid, one tanh
+    scale = torch.ones(w_ih.size(0))
+    if cell == "lstm":  # torch's gate order i, f, g, o -> i, f, o, g: the tanh gate last
         order = torch.cat([torch.arange(0, 2 * hidden), torch.arange(3 * hidden, 4 * hidden),
                            torch.arange(2 * hidden, 3 * hidden)])
         w_ih, w_hh, bias = w_ih[order], w_hh[order], (b_ih + b_hh)[order]
+        scale[3 * hidden:] = 2.0
     elif cell == "gru":
         bias = b_ih.clone()
         bias[: 2 * hidden] += b_hh[: 2 * hidden]
-        new_bias = b_hh[2 * hidden:].clone()
+        new_bias = 2.0 * b_hh[2 * hidden:]
+        scale[2 * hidden:] = 2.0
     else:
         bias = b_ih + b_hh
-    return _Direction(cell, hidden, w_ih.t().contiguous(), bias.contiguous(),
-                      w_hh.t().contiguous(), new_bias)
+        scale[:] = 2.0
+    column = scale.unsqueeze(0)
+    return _Direction(cell, hidden, (w_ih.t() * column).contiguous(),
+                      (bias * scale).contiguous(), (w_hh.t() * column).contiguous(), new_bias)
 
 
 def table_bytes(model: RecurrentClassifier) -> int:
@@ -172,13 +183,18 @@ def _run(weights: _Direction, inputs: Tensor, active: list[int],
     return out
 
 
+def _tanh_from_sigmoid_(values: Tensor) -> Tensor:
+    """In place: sigmoid(2z) -> tanh(z)."""
+    return values.mul_(2.0).sub_(1.0)
+
+
 def _lstm_step(w: _Direction, gates: Tensor, h: Tensor, c: Tensor, out: Tensor) -> None:
     size = w.hidden
-    gates.addmm_(h, w.hidden_weight)
-    gates[:, : 3 * size].sigmoid_()
-    gates[:, 3 * size:].tanh_()
-    c.mul_(gates[:, size: 2 * size]).addcmul_(gates[:, :size], gates[:, 3 * size:])
-    torch.mul(gates[:, 2 * size: 3 * size], torch.tanh(c), out=out)
+    gates.addmm_(h, w.hidden_weight).sigmoid_()
+    candidate = _tanh_from_sigmoid_(gates[:, 3 * size:])
+    c.mul_(gates[:, size: 2 * size]).addcmul_(gates[:, :size], candidate)
+    squashed = _tanh_from_sigmoid_(torch.mul(c, 2.0).sigmoid_())
+    torch.mul(gates[:, 2 * size: 3 * size], squashed, out=out)
 
 
 def _gru_step(w: _Direction, gates: Tensor, h: Tensor, c: Tensor, out: Tensor) -> None:
@@ -186,14 +202,15 @@ def _gru_step(w: _Direction, gates: Tensor, h: Tensor, c: Tensor, out: Tensor) -
     assert w.hidden_new_bias is not None
     from_hidden = torch.mm(h, w.hidden_weight)
     reset_update = gates[:, : 2 * size].add_(from_hidden[:, : 2 * size]).sigmoid_()
-    candidate = gates[:, 2 * size:].addcmul_(
-        reset_update[:, :size], from_hidden[:, 2 * size:].add_(w.hidden_new_bias)).tanh_()
+    candidate = _tanh_from_sigmoid_(gates[:, 2 * size:].addcmul_(
+        reset_update[:, :size], from_hidden[:, 2 * size:].add_(w.hidden_new_bias)).sigmoid_())
     torch.sub(h, candidate, out=out)
     out.mul_(reset_update[:, size:]).add_(candidate)
 
 
 def _rnn_step(w: _Direction, gates: Tensor, h: Tensor, c: Tensor, out: Tensor) -> None:
-    torch.tanh(gates.addmm_(h, w.hidden_weight), out=out)
+    torch.sigmoid(gates.addmm_(h, w.hidden_weight), out=out)
+    _tanh_from_sigmoid_(out)
 
 
 _STEPS: dict[str, Callable[[_Direction, Tensor, Tensor, Tensor, Tensor], None]] = {
