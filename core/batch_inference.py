@@ -48,7 +48,7 @@ IG_STEPS = 16
 # 4.8 KB per token predicting and 17 KB per token with gradients, i.e. about 19 and 68 bytes
 # per hidden unit (x directions x layers) per token. Batches are cut to stay near the budget.
 # The step loop of core.fast_recurrent keeps only each layer's outputs (and a fixed block of
-# input gates): about 12 bytes per unit per token.
+# input gates): about 12 bytes per unit per token, and at most one float copy of the embedding.
 ACTIVATION_BUDGET = 256 * 1024 * 1024
 _BYTES_PER_UNIT = {"none": 20, "fast": 70, "ig": 70, "step": 12}
 
@@ -60,7 +60,8 @@ def token_budget(model: RecurrentClassifier, explain: str,
     ``explain``: one of EXPLAIN_METHODS, or "step" for core.fast_recurrent's prediction.
     """
     units = model.hidden_size * (2 if model.bidirectional else 1) * len(model.forward_layers)
-    per_token = _BYTES_PER_UNIT[explain] * units + 16 * model.embedding.output_dim
+    embedded = (4 if explain == "step" else 16) * model.embedding.output_dim
+    per_token = _BYTES_PER_UNIT[explain] * units + embedded
     return max(256, budget // per_token)
 
 
