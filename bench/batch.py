@@ -5,8 +5,9 @@ training reviews, or given with --model), in one run on one machine:
 
 - plain loop: the same model and weights, random order, batches of 64 each padded to its
   longest review, pack_padded_sequence (what a notebook does);
-- ours, model only: ``BatchPredictor`` (length-sorted batches, unpacked layers) in fp32, int8
-  (dynamic quantization) and bf16 autocast (refused or emulated on CPUs without bf16);
+- ours, model only: ``BatchPredictor`` (length-sorted batches; fp32 through
+  ``core.fast_recurrent``'s step loop) in fp32, int8 (dynamic quantization of torch's
+  modules) and bf16 autocast of torch's modules (refused or emulated without native bf16);
 - ours, end to end: ``core.batch.analyze`` from a CSV of the test reviews to a Parquet file
   (reading, tokenizing, predicting, writing), with --explain none and fast, reading and
   tokenizing in this process or in a helper process (``parallel_read``);
@@ -193,11 +194,13 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
         precision = variant.split()[0]
         predictor = BatchPredictor(model, precision, explain="none")
         predictor.precision = precision  # measure bf16 even where it is not offered
+        if precision == "bf16":  # torch's modules under autocast (the step loop is fp32 only)
+            predictor.forward = predictor.fast_model
         note = "" if precision != "bf16" or bf16_supported() else "(CPU lacks native bf16)"
         if variant == "int8":
             note = predictor.note
         if variant == "int8 +lstm":
-            predictor.fast_model = quantize_int8(model, lstm=True)
+            predictor.fast_model = predictor.forward = quantize_int8(model, lstm=True)
             note = "LSTM layers quantized too"
         try:
             output, seconds = timed(lambda p=predictor: p.run(sequences))
