@@ -134,8 +134,10 @@ class BatchPredictor:
         self.device = next(model.parameters()).device
         self.fast_model: nn.Module = (quantize_int8(model) if self.precision == "int8"
                                       else self.model)
-        self.forward = (fast_forward(self.model, self.device) if self.precision == "fp32"
-                        else self.fast_model)
+        # explain='fast' takes its predictions from the gradient pass, so it needs no step loop
+        # (nor its word table's memory)
+        self.forward = (fast_forward(self.model, self.device)
+                        if self.precision == "fp32" and explain != "fast" else self.fast_model)
         stepping = self.forward is not self.fast_model and explain == "none"
         self.token_budget = token_budget(model, "step" if stepping else explain)
         self.workers = side_by_side_workers(self.device, workers)

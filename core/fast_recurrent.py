@@ -1,12 +1,12 @@
 """Inference-only recurrent layers for the CPU that step through real tokens only.
 
-torch's CPU kernels run every row of a padded batch to the longest review, and oneDNN's
-LSTM recomputes its gate layout each call. For prediction (no gradients) this module runs
-the same arithmetic step by step on a batch sorted longest first: at step t only the rows
-still inside their review are computed, the input-to-hidden products come out of one large
-matrix product per block of steps, and the gates are applied in place. The results equal
-the nn.LSTM / nn.GRU / nn.RNN outputs to float rounding (tests check 1e-5); measured by
-``bench/throughput.py`` and ``bench/batch.py``.
+torch's CPU kernels run every row of a padded batch to its longest review. For prediction
+(no gradients) this module runs the same arithmetic step by step on a batch sorted longest
+first: at step t only the rows still inside their review are computed; the first layer's
+input gates are looked up per word from a table (deeper layers get theirs from one matrix
+product per block of steps); every gate goes through one in-place sigmoid (tanh as
+2*sigmoid(2z)-1). The results equal the nn.LSTM / nn.GRU / nn.RNN outputs to float rounding
+(tests check 1e-5); speed is measured by ``bench/throughput.py`` and ``bench/batch.py``.
 
 Used by ``core.inference.predict_logits`` and batch analysis without gradients; training
 and explanations keep torch's modules, whose backward pass they need.

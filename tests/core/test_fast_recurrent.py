@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from core.batch_inference import BatchPredictor
 from core.batching import pad_batch
 from core.config import POOLINGS
 from core.fast_recurrent import FastRecurrentEncoder, fast_forward, supports, table_bytes
@@ -112,3 +113,16 @@ def test_fast_forward_leaves_training_models_to_torch() -> None:
     assert fast_forward(model, cpu) is not model
     model.train()
     assert fast_forward(model, cpu) is model
+
+
+def test_batch_predictor_steps_only_when_no_gradient_pass_gives_the_classes() -> None:
+    """explain='none' runs the step loop, explain='fast' the model's own gradient pass; both
+    must give the same probabilities."""
+    model = _model("gru")
+    rng = np.random.default_rng(8)
+    sequences = [rng.integers(1, 60, n) for n in rng.integers(1, 30, 40)]
+    stepping = BatchPredictor(model, explain="none", batch_size=8)
+    gradients = BatchPredictor(model, explain="fast", batch_size=8)
+    assert stepping.forward is not model and gradients.forward is model
+    np.testing.assert_allclose(stepping.run(sequences).probabilities,
+                               gradients.run(sequences).probabilities, atol=1e-5)
