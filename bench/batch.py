@@ -195,12 +195,12 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
         predictor = BatchPredictor(model, precision, explain="none")
         predictor.precision = precision  # measure bf16 even where it is not offered
         if precision == "bf16":  # torch's modules under autocast (the step loop is fp32 only)
-            predictor.forward = predictor.fast_model
+            predictor.forward = model
         note = "" if precision != "bf16" or bf16_supported() else "(CPU lacks native bf16)"
         if variant == "int8":
             note = predictor.note
         if variant == "int8 +lstm":
-            predictor.fast_model = predictor.forward = quantize_int8(model, lstm=True)
+            predictor.forward = quantize_int8(model, lstm=True)
             note = "LSTM layers quantized too"
         try:
             output, seconds = timed(lambda p=predictor: p.run(sequences))

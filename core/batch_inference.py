@@ -132,13 +132,16 @@ class BatchPredictor:
         self.batch_size = max(1, int(batch_size))
         self.ig_steps = ig_steps
         self.device = next(model.parameters()).device
-        self.fast_model: nn.Module = (quantize_int8(model) if self.precision == "int8"
-                                      else self.model)
-        # explain='fast' takes its predictions from the gradient pass, so it needs no step loop
-        # (nor its word table's memory)
-        self.forward = (fast_forward(self.model, self.device)
-                        if self.precision == "fp32" and explain != "fast" else self.fast_model)
-        stepping = self.forward is not self.fast_model and explain == "none"
+        # What predicts without gradients: int8's quantized copy; in fp32 the step loop, except
+        # for explain='fast', which takes its predictions from the gradient pass (so it needs
+        # no step loop, nor its word table's memory); else the model itself.
+        self.forward: Callable[[Tensor, Tensor], Tensor] = self.model
+        if self.precision == "int8":
+            self.forward = quantize_int8(model)
+        elif self.precision == "fp32" and explain != "fast":
+            self.forward = fast_forward(model, self.device)
+        stepping = (self.precision == "fp32" and explain == "none"
+                    and self.forward is not self.model)
         self.token_budget = token_budget(model, "step" if stepping else explain)
         self.workers = side_by_side_workers(self.device, workers)
         # batches in flight share the activation budget, so memory stays where it was
