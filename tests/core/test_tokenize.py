@@ -47,3 +47,17 @@ def test_tokenizers_need_no_downloaded_nltk_data(tmp_path):
                                 os.path.abspath(__file__)))), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("impressed") == 3
+
+
+def test_words_tokens_and_spans_match_nltks_regexp_tokenizer():
+    # The "words" pattern is compiled with the standard library for speed; saved models were
+    # trained on nltk's RegexpTokenizer with the same pattern, so both must split alike.
+    from nltk.tokenize import RegexpTokenizer
+
+    from core.tokenize import _WORDS_PATTERN
+    reference = RegexpTokenizer(_WORDS_PATTERN)
+    text = ("It wasn't THAT bad... 7/10 :-) but the well-known star's 2nd film?! "
+            "Naïve, café-style\tplot; 100% boring :( — “meh” ;) <3 a-b-c--d 'quoted'")
+    tokenizer = Tokenizer()
+    assert tokenizer.tokenize(text) == reference.tokenize(text.lower())
+    assert tokenizer.spans(text) == list(reference.span_tokenize(text))
