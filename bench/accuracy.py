@@ -13,6 +13,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads; see core/__init__.py
 import argparse
 import json
+import random
 import sys
 import time
 from pathlib import Path
@@ -54,7 +55,9 @@ def main() -> None:
             keep = [i for i, s in enumerate(table.splits or ["train"] * len(table))
                     if s != "train"]
             train = [i for i, s in enumerate(table.splits or ["train"] * len(table))
-                     if s == "train"][: args.max_train]
+                     if s == "train"]
+            # A seeded sample, not the first N: files such as IMDB are sorted by label.
+            train = random.Random(0).sample(train, min(args.max_train, len(train)))
             table = table.subset(sorted(train + keep))
         overrides = parse_overrides(args.set)
         if name == "rt":
