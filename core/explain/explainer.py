@@ -18,7 +18,7 @@ from core.bundle import ModelBundle
 from core.errors import ReviewDataError
 from core.explain.attribution import class_probabilities, gradient_x_input, occlusion
 from core.explain.faithfulness import Faithfulness, faithfulness
-from core.explain.integrated import integrated_gradients
+from core.explain.integrated import integrated_gradients, relative_gap
 from core.explain.trajectory import MAX_POINTS, trajectory
 from core.explain.words import Alignment, align
 from core.tokenize import Tokenizer
@@ -103,11 +103,12 @@ class Explanation:
 
     @property
     def relative_completeness_gap(self) -> float | None:
-        """The gap as a share of |f(x) - f(baseline)| (None for methods without one)."""
+        """The gap as a share of |f(x) - f(baseline)| (None for methods without one); a change
+        under one point of probability counts as one point (see MIN_JUDGED_CHANGE)."""
         if self.completeness_gap is None or self.baseline_probability is None:
             return None
-        change = abs(float(self.probabilities[self.target_class]) - self.baseline_probability)
-        return self.completeness_gap / change if change > 0 else 0.0
+        change = float(self.probabilities[self.target_class]) - self.baseline_probability
+        return relative_gap(self.completeness_gap, change)
 
     def ranked(self, toward: bool = True, limit: int | None = None) -> list[int]:
         """Word indices by score: strongest toward the target first (or against, if False)."""

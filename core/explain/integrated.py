@@ -38,6 +38,16 @@ _MAX_DEPTH = 10  # pre-cuts down to widths of 1/16/4**10, about 6e-8
 _MIN_WIDTH = 1e-6  # pieces this narrow are not cut again (float32 path points blur)
 
 
+# A review that moves the probability by less than this from a blank one has its gap judged
+# against this instead: a 1e-6 miss on a 1e-7 change is not a "1,000% error" worth showing.
+MIN_JUDGED_CHANGE = 0.01
+
+
+def relative_gap(gap: float, change: float) -> float:
+    """The completeness gap as a share of |f(x) - f(baseline)|, floored at MIN_JUDGED_CHANGE."""
+    return gap / max(abs(change), MIN_JUDGED_CHANGE)
+
+
 @dataclass
 class IntegratedGradientsResult:
     """Per-position scores that add up to f(x) - f(baseline), with the measured gap."""
@@ -51,8 +61,7 @@ class IntegratedGradientsResult:
 
     @property
     def relative_gap(self) -> float:
-        change = abs(self.probability - self.baseline_probability)
-        return self.completeness_gap / change if change > 0 else 0.0
+        return relative_gap(self.completeness_gap, self.probability - self.baseline_probability)
 
 
 class _Path:

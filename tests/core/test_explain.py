@@ -312,3 +312,10 @@ def test_adaptive_rule_restores_completeness_where_fifty_points_miss():
     assert adaptive.relative_gap < 0.01 and adaptive.pieces > 1
     assert abs(adaptive.scores.sum() - (adaptive.probability - adaptive.baseline_probability)) \
         == pytest.approx(adaptive.completeness_gap)
+
+
+def test_a_tiny_miss_on_a_tiny_change_is_not_reported_as_a_huge_relative_gap():
+    from core.explain.integrated import MIN_JUDGED_CHANGE, relative_gap
+    assert relative_gap(1e-6, 1e-7) == pytest.approx(1e-6 / MIN_JUDGED_CHANGE)
+    assert relative_gap(0.002, -0.2) == pytest.approx(0.01)  # real changes are judged as is
+    assert relative_gap(0.0, 0.0) == 0.0
