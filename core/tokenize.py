@@ -28,6 +28,12 @@ _WORDS_PATTERN = r"""(?x)
 # that backtrack badly), which made tokenizing 5x slower (~500 vs ~100 us an IMDB review).
 # This pattern is ours and matches in linear time, so it needs no such guard.
 _WORDS = re.compile(_WORDS_PATTERN, re.UNICODE | re.MULTILINE | re.DOTALL)
+
+
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    return [match.span() for match in _WORDS.finditer(text)]
+
+
 _HTML_BREAK = re.compile(r"<\s*br\s*/?\s*>|</?\s*p\s*>", re.IGNORECASE)
 
 
@@ -77,14 +83,14 @@ class Tokenizer:
     def spans(self, text: str) -> list[tuple[int, int]]:
         cleaned = self._clean(text)
         if self.settings.kind == "words":
-            return [match.span() for match in _WORDS.finditer(cleaned)]
+            return _word_spans(cleaned)
         try:
             if self.settings.kind == "treebank":
                 return list(self._impl.span_tokenize(cleaned))
             return align_tokens(self._impl.tokenize(cleaned), cleaned)
         except (ValueError, LookupError):
             # Rare quote rewrites cannot be aligned; fall back to the regex tokenizer.
-            return [match.span() for match in _WORDS.finditer(cleaned)]
+            return _word_spans(cleaned)
 
     def tokenize_with_spans(self, text: str) -> list[tuple[str, int, int]]:
         result = []
