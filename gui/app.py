@@ -164,9 +164,10 @@ GIL_SWITCH_INTERVAL = 0.0001
 Painting calls back into Python hundreds of times (pyqtgraph items, item models); each
 call needs the GIL, and while the training thread runs Python (tokenizing, the batch loop)
 each one could wait the full interval. Measured in ``bench/ui_responsiveness.py``: the
-worst stalls of a run roughly halved at 0.5 ms; while 3,000 IMDB reviews are tokenized at the
-start of a run, the longest stall fell again from 400-430 ms at 0.5 ms to 175-245 ms at 0.1 ms. A thread that nobody waits for is not
-interrupted, so training speed is unchanged when the window is idle.
+worst stalls of a run roughly halved at 0.5 ms; while 3,000 IMDB reviews are tokenized at
+the start of a run, the longest stall fell again from 400-430 ms at 0.5 ms to 175-245 ms at
+0.1 ms. A thread that nobody waits for is not interrupted, so training speed is unchanged
+when the window is idle.
 """
 
 
