@@ -128,7 +128,7 @@ def integrated_gradients(model: RecurrentClassifier, ids: np.ndarray, target: in
     captum's ``LayerIntegratedGradients(f, model.embedding)`` computes (a test checks they
     agree), run as ``IntegratedGradients`` on the embedding output so no hook touches the
     model shared with other threads. If its gap exceeds ``tolerance`` x |f(x) - f(baseline)|
-    (or 1e-4, when the change itself is that small), the adaptive rule in the module docstring
+    (that change counted as at least MIN_JUDGED_CHANGE), the adaptive rule in the module docstring
     takes over, within ``max_nodes`` evaluations and ``budget`` positions x evaluations; the gap
     it ends with is reported, never hidden. ``tolerance=None`` keeps the plain rule.
     """
@@ -139,7 +139,9 @@ def integrated_gradients(model: RecurrentClassifier, ids: np.ndarray, target: in
         change = probability - baseline_probability
         scores = path.pieces(np.zeros(1), np.ones(1), steps)[0]
         gap = abs(scores.sum() - change)
-        allowed = max(1e-4, (tolerance or 0.0) * abs(change))
+        # The same yardstick as relative_gap, so "refined until within tolerance" and the
+        # gap the panel reports agree, tiny changes included.
+        allowed = (tolerance or 0.0) * max(abs(change), MIN_JUDGED_CHANGE)
         pieces = 1
         if tolerance is not None and gap > allowed:
             refined = _adaptive(path, change, allowed, max_nodes, budget)
