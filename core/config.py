@@ -44,6 +44,7 @@ class TrainConfig:
     batch_size: int = 64
     learning_rate: float = 2e-3
     lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch
+    ema_decay: float = 0.0  # > 0: validate and keep a moving average of the weights
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     validation_share: float = 0.1
@@ -75,6 +76,8 @@ class TrainConfig:
             (0 < self.learning_rate <= 10, "learning rate must be above 0 and at most 10"),
             (0 <= self.weight_decay <= 10, "weight decay must be between 0 and 10"),
             (0 < self.lr_decay <= 1, "learning-rate decay must be above 0 and at most 1"),
+            (0 <= self.ema_decay < 1,
+             "weight-average decay must be from 0 (off) up to, not including, 1"),
             (0 <= self.grad_clip < math.inf,
              "gradient clipping must be a number from 0 (off) upwards"),
             (0.0 < self.validation_share < 0.9, "validation share must be between 0 and 0.9"),
@@ -136,7 +139,7 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
 
 
 # Settings added after models were first saved, with the value that reproduces those models.
-_ADDED_LATER: dict[str, Any] = {"word_prior": False, "lr_decay": 1.0}
+_ADDED_LATER: dict[str, Any] = {"word_prior": False, "lr_decay": 1.0, "ema_decay": 0.0}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "Fast": dict(

@@ -24,6 +24,7 @@ from core.errors import TrainingError
 from core.inference import predict_logits
 from core.metrics import compute_metrics
 from core.model import RecurrentClassifier
+from core.weight_average import WeightAverage
 from core.word_prior import log_count_ratios
 
 
@@ -194,6 +195,7 @@ class Trainer:
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate,
                                      weight_decay=config.weight_decay,
                                      fused=device.type in ("cpu", "cuda"))
+        average = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 else None
         classes = data.scheme.classes
         ordinal = data.scheme.ordinal
         self._status(f"Training {model.parameter_count():,} parameters on "
@@ -252,6 +254,8 @@ class Trainer:
                 if config.grad_clip > 0:
                     nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 optimizer.step()
+                if average is not None:
+                    average.update()
                 step += 1
                 batch_tokens = int(lens.sum())
                 loss_value = float(loss.detach())
@@ -281,6 +285,11 @@ class Trainer:
                     raise TrainingError(message + _NO_MODEL)
                 model.load_state_dict(last_good)
                 restored = True
+            # The averaged weights are the ones validated and kept (not after a divergence,
+            # whose average may hold the diverging steps).
+            averaged = average is not None and stop_reason != "diverged"
+            if averaged:
+                average.swap()
             val_loss, val_metrics = evaluate_split(model, data.validation, classes, device,
                                                    ordinal)
             if not _usable(model, val_loss):
@@ -317,6 +326,8 @@ class Trainer:
                 self.callbacks.on_epoch(summary)
             if stop_reason != "completed":
                 break
+            if averaged:
+                average.swap()  # training goes on from the trained weights, not the average
             if config.early_stopping and epoch - best_epoch >= config.patience:
                 stop_reason = "early_stopping"
                 self._status(f"Early stopping: no better validation accuracy for "

@@ -77,6 +77,9 @@ TOOLTIPS: dict[str, str] = {
                      "slowly.",
     "lr_decay": "After every epoch the learning rate is multiplied by this (1 keeps it "
                 "constant); smaller steps late in training often settle on a better model.",
+    "ema_decay": "Validate and keep a running average of the weights instead of the latest "
+                 "ones (0 turns it off); 0.99-0.999 averages over the last hundreds of "
+                 "steps, which often generalises a little better.",
     "max_length": "Reviews longer than this many tokens are cut (keeping the beginning and "
                   "the end).",
     "vocab_size": "The most frequent words kept; rarer words become 'unknown'.",
@@ -176,6 +179,7 @@ class TrainPanel(QWidget):
         self.batch_size = _spin(1, 4096, step=16)
         self.learning_rate = _double(0.00001, 1.0, 0.0005, 5)
         self.lr_decay = _double(0.05, 1.0, 0.05, 2)
+        self.ema_decay = _double(0.0, 0.9999, 0.001, 4)
         self.max_length = _spin(1, 100_000, step=50, suffix=" tokens")
         self.vocab_size = _spin(10, 2_000_000, step=5000, suffix=" words")
         self.validation_share = _spin(1, 50, suffix=" %")
@@ -189,7 +193,7 @@ class TrainPanel(QWidget):
             "pooling": self.pooling, "dropout": self.dropout, "word_prior": self.word_prior,
             "epochs": self.epochs,
             "batch_size": self.batch_size, "learning_rate": self.learning_rate,
-            "lr_decay": self.lr_decay,
+            "lr_decay": self.lr_decay, "ema_decay": self.ema_decay,
             "max_length": self.max_length, "vocab_size": self.vocab_size,
             "validation_share": self.validation_share, "seed": self.seed,
             "early_stopping": self.early_stopping, "patience": self.patience,
@@ -223,6 +227,7 @@ class TrainPanel(QWidget):
         train_form.addRow("Batch size:", self.batch_size)
         train_form.addRow("Learning rate:", self.learning_rate)
         train_form.addRow("LR decay / epoch:", self.lr_decay)
+        train_form.addRow("Weight average:", self.ema_decay)
         train_form.addRow("Validation:", self.validation_share)
         train_form.addRow("Seed:", self.seed)
         train_form.addRow("", self.early_stopping)
@@ -323,6 +328,7 @@ class TrainPanel(QWidget):
             word_prior=self.word_prior.isChecked(),
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=self.learning_rate.value(), lr_decay=round(self.lr_decay.value(), 4),
+            ema_decay=round(self.ema_decay.value(), 4),
             max_length=self.max_length.value(),
             vocab_size=self.vocab_size.value(),
             validation_share=self.validation_share.value() / 100.0, seed=self.seed.value(),
@@ -345,6 +351,7 @@ class TrainPanel(QWidget):
             self.batch_size.setValue(config.batch_size)
             self.learning_rate.setValue(config.learning_rate)
             self.lr_decay.setValue(config.lr_decay)
+            self.ema_decay.setValue(config.ema_decay)
             self.max_length.setValue(config.max_length)
             self.vocab_size.setValue(config.vocab_size)
             self.validation_share.setValue(round(config.validation_share * 100))

@@ -142,3 +142,19 @@ def test_learning_rate_decay_changes_later_epochs_only(table):
         losses[decay] = [round(h.train_loss, 6) for h in result.history]
     assert losses[1.0][0] == losses[0.1][0]  # epoch 1 runs at the full rate either way
     assert losses[1.0][1] != losses[0.1][1]
+
+
+def test_weight_average_is_validated_and_kept_but_not_trained_on(table):
+    data = prepare_data(table, TrainConfig(**SMALL))
+    runs = {}
+    for decay in (0.0, 0.9):
+        config = TrainConfig(**{**SMALL, "epochs": 2, "early_stopping": False}, ema_decay=decay)
+        runs[decay] = Trainer(config).fit(data)
+    plain, averaged = runs[0.0], runs[0.9]
+    # Training itself is untouched: epoch 2 resumes from the trained weights, not the average.
+    assert [round(loss, 6) for _, loss, _ in plain.batch_losses] == \
+        [round(loss, 6) for _, loss, _ in averaged.batch_losses]
+    # What is validated and kept is the average, so the kept weights differ.
+    assert any(not np.allclose(a.detach().numpy(), b.detach().numpy())
+               for a, b in zip(plain.model.parameters(), averaged.model.parameters()))
+    assert [h.val_loss for h in plain.history] != [h.val_loss for h in averaged.history]
