@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from torch.nn import functional
 
 from core.config import TrainConfig
+from core.tanh_rnn import run_layer
 
 _CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -135,9 +136,10 @@ class RecurrentClassifier(nn.Module):
         for index, forward_rnn in enumerate(self.forward_layers):
             if index:
                 x = self.dropout(x)
-            out, _ = forward_rnn(x)
+            out = run_layer(forward_rnn, x)
             if self.bidirectional:
-                backward, _ = self.backward_layers[index](reverse_within_length(x, lengths))
+                backward = run_layer(self.backward_layers[index],
+                                     reverse_within_length(x, lengths))
                 out = torch.cat([out, reverse_within_length(backward, lengths)], dim=-1)
             x = out
         return x
