@@ -26,11 +26,14 @@ class _TanhRecurrence(torch.autograd.Function):
         projected = torch.addmm(b_ih + b_hh, x.reshape(batch * steps, -1), w_ih.t())
         pre = projected.view(batch, steps, hidden).transpose(0, 1).contiguous()
         states = torch.empty(steps, batch, hidden, dtype=x.dtype)
-        if steps:
-            torch.tanh(pre[0], out=states[0])
+        # In place and through unbound views: addmm with out= would first copy its input
+        # into the output, and indexing per step costs more than the small products.
+        pre_at, states_at = pre.unbind(0), states.unbind(0)
         w_hh_t = w_hh.t()
-        for t in range(1, steps):
-            torch.addmm(pre[t], states[t - 1], w_hh_t, out=states[t]).tanh_()
+        for t in range(steps):
+            if t:
+                pre_at[t].addmm_(states_at[t - 1], w_hh_t)
+            torch.tanh(pre_at[t], out=states_at[t])
         ctx.save_for_backward(x, w_ih, w_hh, states)
         return states
 
@@ -39,15 +42,15 @@ class _TanhRecurrence(torch.autograd.Function):
     def backward(ctx, grad_states: Tensor):  # noqa: D102
         x, w_ih, w_hh, states = ctx.saved_tensors
         steps, batch, hidden = states.shape
-        grad_states = grad_states.contiguous()
+        # A private copy, so the gradient flowing back through later steps can be added in place.
+        grad_states = grad_states.clone(memory_format=torch.contiguous_format)
         slope = torch.mul(states, states).neg_().add_(1.0)  # tanh' = 1 - h^2
         grad_pre = torch.empty_like(states)
-        if steps:
-            torch.mul(grad_states[-1], slope[-1], out=grad_pre[-1])
-        carried = torch.empty(batch, hidden, dtype=states.dtype)
-        for t in range(steps - 2, -1, -1):
-            torch.addmm(grad_states[t], grad_pre[t + 1], w_hh, out=carried)
-            torch.mul(carried, slope[t], out=grad_pre[t])
+        grad_at, slope_at, pre_at = grad_states.unbind(0), slope.unbind(0), grad_pre.unbind(0)
+        for t in range(steps - 1, -1, -1):
+            if t < steps - 1:
+                grad_at[t].addmm_(pre_at[t + 1], w_hh)
+            torch.mul(grad_at[t], slope_at[t], out=pre_at[t])
         need_x, need_w_ih, need_w_hh, need_b_ih, need_b_hh = ctx.needs_input_grad
         flat = grad_pre.transpose(0, 1).reshape(batch * steps, hidden)  # batch-major like x
         grad_x = grad_w_ih = grad_w_hh = grad_bias = None
