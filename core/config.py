@@ -44,7 +44,7 @@ class TrainConfig:
     batch_size: int = 64
     learning_rate: float = 2e-3
     lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch
-    ema_decay: float = 0.0  # > 0: validate and keep a moving average of the weights
+    ema_decay: float = 0.995  # > 0: validate and keep a moving average of the weights
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     validation_share: float = 0.1
