@@ -78,8 +78,9 @@ TOOLTIPS: dict[str, str] = {
     "lr_decay": "After every epoch the learning rate is multiplied by this (1 keeps it "
                 "constant); smaller steps late in training often settle on a better model.",
     "ema_decay": "Validate and keep a running average of the weights instead of the latest "
-                 "ones (0 turns it off); 0.99-0.999 averages over the last hundreds of "
-                 "steps, which often generalises a little better.",
+                 "ones (0 turns it off). After n steps the newest weights count 9/(n+10), so "
+                 "the average spans about the last tenth of the steps so far; this value caps "
+                 "how slowly it forgets (0.995: about the last 200 steps).",
     "max_length": "Reviews longer than this many tokens are cut (keeping the beginning and "
                   "the end).",
     "vocab_size": "The most frequent words kept; rarer words become 'unknown'.",
