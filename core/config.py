@@ -13,6 +13,7 @@ CELLS = ("rnn", "lstm", "gru")
 POOLINGS = ("last", "mean", "max", "max_mean", "attention")
 TRUNCATIONS = ("head", "tail", "head_tail")
 TOKENIZERS = ("words", "treebank", "tweet")
+WORD_PRIOR_MODES = ("auto", "on", "off")  # auto: on for short reviews (core/word_prior.py)
 
 
 @dataclass
@@ -31,7 +32,7 @@ class TrainConfig:
     hidden_size: int = 128
     pooling: str = "attention"
     dropout: float = 0.4
-    word_prior: bool = False
+    word_prior: str = "auto"
     # text handling
     max_length: int = 400
     truncation: str = "head_tail"
@@ -63,6 +64,8 @@ class TrainConfig:
             (self.pooling in POOLINGS, f"pooling must be one of {', '.join(POOLINGS)}"),
             (self.truncation in TRUNCATIONS, f"truncation must be one of {', '.join(TRUNCATIONS)}"),
             (self.tokenizer in TOKENIZERS, f"tokenizer must be one of {', '.join(TOKENIZERS)}"),
+            (self.word_prior in WORD_PRIOR_MODES,
+             f"word prior must be one of {', '.join(WORD_PRIOR_MODES)}"),
             (1 <= self.layers <= 8, "layers must be between 1 and 8"),
             (1 <= self.embedding_dim <= 2048, "embedding size must be between 1 and 2048"),
             (1 <= self.hidden_size <= 4096, "hidden size must be between 1 and 4096"),
@@ -108,6 +111,8 @@ class TrainConfig:
             if name not in known:
                 continue
             default = getattr(cls(), name)
+            if name == "word_prior" and isinstance(value, bool):  # saved as on/off before 'auto'
+                value = "on" if value else "off"
             values[name] = _coerce(name, value, type(default))
         return cls(**values).validate()
 
@@ -139,7 +144,7 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
 
 
 # Settings added after models were first saved, with the value that reproduces those models.
-_ADDED_LATER: dict[str, Any] = {"word_prior": False, "lr_decay": 1.0, "ema_decay": 0.0}
+_ADDED_LATER: dict[str, Any] = {"word_prior": "off", "lr_decay": 1.0, "ema_decay": 0.0}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "Fast": dict(
@@ -166,4 +171,5 @@ DATA_KNOBS = frozenset(
      "validation_share", "test_share", "seed"}
 )
 MODEL_KNOBS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - DATA_KNOBS
-__all__ = ["TrainConfig", "PRESETS", "preset", "CELLS", "POOLINGS", "DATA_KNOBS", "MODEL_KNOBS"]
+__all__ = ["TrainConfig", "PRESETS", "preset", "CELLS", "POOLINGS", "WORD_PRIOR_MODES",
+           "DATA_KNOBS", "MODEL_KNOBS"]

@@ -121,11 +121,13 @@ class RecurrentClassifier(nn.Module):
     @classmethod
     def from_config(cls, config: TrainConfig, vocab_size: int,
                     num_classes: int) -> "RecurrentClassifier":
+        """The model a config describes; word_prior 'auto' counts as off here (the Trainer
+        settles it from the data first, and bundles save the settled value)."""
         return cls(vocab_size, num_classes, cell=config.cell,
                    embedding_dim=config.embedding_dim, hidden_size=config.hidden_size,
                    layers=config.layers, bidirectional=config.bidirectional,
                    dropout=config.dropout, pooling=config.pooling,
-                   prior_dim=num_classes if config.word_prior else 0)
+                   prior_dim=num_classes if config.word_prior == "on" else 0)
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

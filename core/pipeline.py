@@ -71,8 +71,8 @@ def train_model(data: PreparedData, config: TrainConfig,
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
-    bundle = ModelBundle(config, data.scheme, data.tokenizer.settings, data.vocab, model,
-                         metrics, [h.to_dict() for h in result.history], info)
+    bundle = ModelBundle(result.config or config, data.scheme, data.tokenizer.settings,
+                         data.vocab, model, metrics, [h.to_dict() for h in result.history], info)
     return TrainingOutcome(bundle, result, data, predictions, probabilities)
 
 

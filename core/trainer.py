@@ -25,7 +25,7 @@ from core.inference import predict_logits
 from core.metrics import compute_metrics
 from core.model import RecurrentClassifier
 from core.weight_average import WeightAverage
-from core.word_prior import log_count_ratios
+from core.word_prior import SHORT_REVIEW_TOKENS, log_count_ratios, wants_prior
 
 
 class TrainControl:
@@ -117,6 +117,7 @@ class TrainResult:
     tokens_per_second: float = 0.0
     device: str = "cpu"
     message: str = ""
+    config: TrainConfig | None = None  # as trained: word_prior 'auto' settled to on or off
 
 
 _NO_MODEL = (" No model with finite outputs was reached, so nothing was kept. Lower the "
@@ -184,8 +185,12 @@ class Trainer:
             configure_threads(config.threads)
         seed_everything(config.seed)
         rng = np.random.default_rng(config.seed)
+        # 'auto' is settled here, from the training reviews, and the result keeps the settled
+        # config so that a saved model rebuilds the same layers.
+        config = config.replace(
+            word_prior="on" if wants_prior(config.word_prior, data.train.lengths) else "off")
         model = RecurrentClassifier.from_config(config, len(data.vocab), data.scheme.num_classes)
-        if config.word_prior:
+        if config.word_prior == "on":
             prior = log_count_ratios(data.train.ids, data.train.labels, len(data.vocab),
                                      data.scheme.num_classes)
             model.embedding.set_prior(torch.from_numpy(prior))
@@ -198,6 +203,9 @@ class Trainer:
         average = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 else None
         classes = data.scheme.classes
         ordinal = data.scheme.ordinal
+        if self.config.word_prior == "auto" and config.word_prior == "on":
+            self._status(f"Word prior on (auto): the median training review is at most "
+                         f"{SHORT_REVIEW_TOKENS} tokens.")
         self._status(f"Training {model.parameter_count():,} parameters on "
                      f"{describe_device(device)}; {data.describe()}")
 
@@ -345,4 +353,4 @@ class Trainer:
             model=model, history=history, batch_losses=batch_losses, best_epoch=best_epoch,
             stop_reason=stop_reason, seconds=time.perf_counter() - run_start - paused_seconds,
             tokens_per_second=tokens_total / max(train_seconds, 1e-9),
-            device=describe_device(device), message=message)
+            device=describe_device(device), message=message, config=config)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.bundle import DEFAULT_NAME, ModelBundle
 from core.cli.progress import ProgressBar, format_duration
-from core.config import CELLS, POOLINGS, TOKENIZERS, TRUNCATIONS, TrainConfig
+from core.config import CELLS, POOLINGS, TOKENIZERS, TRUNCATIONS, WORD_PRIOR_MODES, TrainConfig
 from core.errors import ReviewDataError
 from core.labels import make_scheme
 from core.metrics import format_metrics
@@ -33,7 +33,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig field, defaults from the dataclass (they live there once)."""
     group = parser.add_argument_group("model and training settings")
     choices = {"cell": CELLS, "pooling": POOLINGS, "truncation": TRUNCATIONS,
-               "tokenizer": TOKENIZERS, "device": ("auto", "cpu", "cuda")}
+               "tokenizer": TOKENIZERS, "device": ("auto", "cpu", "cuda"),
+               "word_prior": WORD_PRIOR_MODES}
     for field in dataclasses.fields(TrainConfig):
         default = getattr(_DEFAULTS, field.name)
         flag = "--" + field.name.replace("_", "-")

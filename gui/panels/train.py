@@ -67,9 +67,10 @@ TOOLTIPS: dict[str, str] = {
                "and mean side by side, or learned attention weights.",
     "dropout": "Share of values randomly zeroed while training, to reduce overfitting.",
     "word_prior": "Give the model each word's lean toward each class in the training reviews "
-                  "(naive-Bayes ratios) as a fixed extra input. Helps small sets of short "
-                  "reviews; can hurt when training and test reviews are about different "
-                  "things (e.g. other films).",
+                  "(naive-Bayes ratios) as a fixed extra input. Helps sets of short reviews "
+                  "(about +1.5 points on short movie-review sentences); can hurt when training "
+                  "and test reviews are about different things (e.g. other films). Auto: on "
+                  "when the median training review is at most 50 tokens.",
     "epochs": "Maximum number of passes over the training reviews.",
     "batch_size": "Reviews per training step; larger is faster per review, smaller often "
                   "generalises better.",
@@ -91,6 +92,7 @@ TOOLTIPS: dict[str, str] = {
 }
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+WORD_PRIOR_NAMES = {"auto": "Auto (on for short reviews)", "on": "On", "off": "Off"}
 POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "max_mean": "Max + mean",
                  "attention": "Attention"}
 
@@ -172,7 +174,9 @@ class TrainPanel(QWidget):
         for key, name in POOLING_NAMES.items():
             self.pooling.addItem(name, key)
         self.dropout = _double(0.0, 0.9, 0.05, 2)
-        self.word_prior = QCheckBox("Word sentiment prior")
+        self.word_prior = QComboBox()
+        for key, name in WORD_PRIOR_NAMES.items():
+            self.word_prior.addItem(name, key)
         self.parameter_label = QLabel("counting…")
         self.parameter_label.setObjectName("parameterCount")
 
@@ -214,7 +218,7 @@ class TrainPanel(QWidget):
         model_form.addRow("Hidden size:", self.hidden_size)
         model_form.addRow("Pooling:", self.pooling)
         model_form.addRow("Dropout:", self.dropout)
-        model_form.addRow("", self.word_prior)
+        model_form.addRow("Word prior:", self.word_prior)
         model_form.addRow("Parameters:", self.parameter_label)
 
         text_box = QGroupBox("Text")
@@ -326,7 +330,7 @@ class TrainPanel(QWidget):
             bidirectional=self.bidirectional.isChecked(),
             embedding_dim=self.embedding_dim.value(), hidden_size=self.hidden_size.value(),
             pooling=self.pooling.currentData(), dropout=round(self.dropout.value(), 4),
-            word_prior=self.word_prior.isChecked(),
+            word_prior=self.word_prior.currentData(),
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=self.learning_rate.value(), lr_decay=round(self.lr_decay.value(), 4),
             ema_decay=round(self.ema_decay.value(), 4),
@@ -347,7 +351,7 @@ class TrainPanel(QWidget):
             self.hidden_size.setValue(config.hidden_size)
             self.pooling.setCurrentIndex(self.pooling.findData(config.pooling))
             self.dropout.setValue(config.dropout)
-            self.word_prior.setChecked(config.word_prior)
+            self.word_prior.setCurrentIndex(self.word_prior.findData(config.word_prior))
             self.epochs.setValue(config.epochs)
             self.batch_size.setValue(config.batch_size)
             self.learning_rate.setValue(config.learning_rate)

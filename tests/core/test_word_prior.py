@@ -10,7 +10,7 @@ from core.dataset import prepare_data
 from core.model import RecurrentClassifier
 from core.pipeline import train_model
 from core.predict import Predictor
-from core.word_prior import log_count_ratios
+from core.word_prior import log_count_ratios, wants_prior
 from tests.core.conftest import synthetic_table
 
 
@@ -54,7 +54,7 @@ def test_prior_widens_the_recurrent_input_and_keeps_padding_harmless():
 
 def test_training_fills_the_prior_and_a_bundle_keeps_it(tmp_path):
     config = TrainConfig(cell="gru", embedding_dim=8, hidden_size=8, epochs=2, max_length=20,
-                         word_prior=True, validation_share=0.2, test_share=0.2, seed=3)
+                         word_prior="on", validation_share=0.2, test_share=0.2, seed=3)
     data = prepare_data(synthetic_table(200), config)
     outcome = train_model(data, config)
     prior = outcome.bundle.model.embedding.prior
@@ -65,7 +65,7 @@ def test_training_fills_the_prior_and_a_bundle_keeps_it(tmp_path):
 
     path = outcome.bundle.save(tmp_path / "prior.ramodel")
     loaded = ModelBundle.load(path)
-    assert loaded.config.word_prior
+    assert loaded.config.word_prior == "on"
     assert torch.equal(loaded.model.embedding.prior, prior)
     texts = ["great clean room", "awful rude staff"]
     assert np.allclose(Predictor(loaded).probabilities(texts),
@@ -73,9 +73,41 @@ def test_training_fills_the_prior_and_a_bundle_keeps_it(tmp_path):
 
 
 def test_models_saved_before_the_option_load_without_a_prior():
-    saved = TrainConfig(word_prior=True, lr_decay=0.5).to_dict()
+    saved = TrainConfig(word_prior="on", lr_decay=0.5).to_dict()
     del saved["word_prior"], saved["lr_decay"]
     old = TrainConfig.from_saved(saved)
-    assert old.word_prior is False and old.lr_decay == 1.0
+    assert old.word_prior == "off" and old.lr_decay == 1.0
     # a new run built from a partial dict still takes today's defaults
     assert TrainConfig.from_dict({"cell": "gru"}) == TrainConfig(cell="gru")
+
+
+def test_models_saved_with_a_true_or_false_prior_still_load():
+    saved = TrainConfig().to_dict()
+    for flag, mode in ((True, "on"), (False, "off")):
+        assert TrainConfig.from_saved({**saved, "word_prior": flag}).word_prior == mode
+
+
+@pytest.mark.parametrize("mode, lengths, expected", [
+    ("auto", [10, 20, 30], True), ("auto", [10, 200, 300], False), ("auto", [], False),
+    ("on", [500], True), ("off", [5], False)])
+def test_auto_turns_the_prior_on_for_short_reviews_only(mode, lengths, expected):
+    assert wants_prior(mode, np.array(lengths)) is expected
+
+
+def test_auto_is_settled_by_training_and_saved_settled(tmp_path):
+    config = TrainConfig(cell="gru", embedding_dim=8, hidden_size=8, epochs=1, max_length=20,
+                         validation_share=0.2, test_share=0.2, seed=3)
+    assert config.word_prior == "auto"
+    short = synthetic_table(200)  # a few words a review
+    outcome = train_model(prepare_data(short, config), config)
+    assert outcome.result.config.word_prior == "on"
+    assert outcome.bundle.model.embedding.prior_dim == 2
+    loaded = ModelBundle.load(outcome.bundle.save(tmp_path / "auto.ramodel"))
+    assert loaded.config.word_prior == "on" and loaded.model.embedding.prior_dim == 2
+
+    long = synthetic_table(200)
+    long.texts = [" ".join([text] * 30) for text in long.texts]  # past SHORT_REVIEW_TOKENS
+    outcome = train_model(prepare_data(long, config.replace(max_length=400)),
+                          config.replace(max_length=400))
+    assert outcome.bundle.config.word_prior == "off"
+    assert outcome.bundle.model.embedding.prior_dim == 0
