@@ -52,7 +52,7 @@ def run_one(name: str, table, args: argparse.Namespace, seed: int | None) -> tup
         overrides["seed"] = seed
     if name == "rt":
         overrides.setdefault("test_share", 0.2)
-    config = TrainConfig(**overrides).validate()
+    config = TrainConfig.from_dict(overrides)
     began = time.perf_counter()
 
     def on_epoch(event) -> None:
@@ -104,7 +104,7 @@ def main() -> None:
             print(f"{name}: mean test accuracy {statistics.mean(scores):.4f} "
                   f"(sd {statistics.stdev(scores):.4f}) over seeds {args.seeds}", flush=True)
     print()
-    print("Config: " + json.dumps(TrainConfig(**parse_overrides(args.set)).to_dict()))
+    print("Config: " + json.dumps(TrainConfig.from_dict(parse_overrides(args.set)).to_dict()))
     print("| data | seed | test accuracy | target | macro-F1 | minutes | best epoch | test set |")
     print("|---|---|---|---|---|---|---|---|")
     for name, accuracy, f1, seconds, best, source, seed in rows:

@@ -42,7 +42,7 @@ def main() -> None:
     for overrides in json.loads(args.configs):
         if args.dataset == "rt":
             overrides.setdefault("test_share", 0.2)
-        config = TrainConfig(**overrides).validate()
+        config = TrainConfig.from_dict(overrides)
         key = tuple(getattr(config, k) for k in sorted(DATA_KNOBS))
         if key != data_key:
             data_key, data = key, prepare_data(table, config)
