@@ -13,7 +13,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import ReviewDataError
 from core.trainer import TrainControl
@@ -98,20 +99,6 @@ class Job(QObject):
         else:
             self.context.flush()
             self.finished.emit(result)
-        finally:
-            self._hand_back_to_gui_thread()
-
-    def _hand_back_to_gui_thread(self) -> None:
-        """Make the GUI thread own (and later delete) this job once it has run.
-
-        Deleted in the worker thread, ~QObject holds Qt's connection lock while PySide waits
-        for the GIL; a GUI thread that holds the GIL and connects a signal at that moment
-        waits for the lock: a deadlock (seen in a test run). A QObject may be pushed to
-        another thread from its own thread, which is where this runs.
-        """
-        app = QCoreApplication.instance()
-        if app is not None:
-            self.moveToThread(app.thread())
 
 
 class _Relay(QObject):
@@ -142,6 +129,10 @@ class _Relay(QObject):
     @Slot(str, str)
     def on_failed(self, message: str, details: str) -> None:
         self._call("failed", message, details)
+
+    @Slot()
+    def on_thread_finished(self) -> None:
+        self._call("thread_finished")
 
 
 _LIVE_HANDLES: set[JobHandle] = set()
@@ -208,12 +199,28 @@ def start_job(function: Callable[[JobContext], Any], parent: QObject | None = No
     job.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     job.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.started.connect(job.run)
-    thread.finished.connect(job.deleteLater)
     handle = JobHandle(job, thread)
     handle.relay = relay  # keep it alive as long as the handle
     # The handle's slot is connected to thread.finished: keep the handle alive until then,
     # even if the caller drops it (a collected receiver crashes PySide on delivery).
     _LIVE_HANDLES.add(handle)
-    thread.finished.connect(lambda: _LIVE_HANDLES.discard(handle))
+
+    def release() -> None:
+        """In the GUI thread once the worker has ended: the job may now be deleted here.
+
+        The worker thread itself does nothing with Qt after its last signal: deleting or
+        moving a QObject there takes Qt's connection locks while holding (or waiting for) the
+        GIL, and a GUI thread that is destroying widgets holds those locks while waiting for
+        the GIL -- a deadlock, seen in two test runs (once with deleteLater in the worker,
+        once with moveToThread from it). So the job is deleted here, after its own thread
+        has stopped.
+        """
+        thread.wait()
+        if shiboken6.isValid(job):
+            shiboken6.delete(job)  # here and now, not whenever Python's GC gets to it
+        _LIVE_HANDLES.discard(handle)
+
+    relay._callbacks["thread_finished"] = release
+    thread.finished.connect(relay.on_thread_finished)
     thread.start()
     return handle

@@ -295,3 +295,29 @@ def test_a_panel_closed_alone_ends_its_job(qtbot, tmp_path):
     handle = panel.open_path(review_file(tmp_path, 60_000))
     panel.close()
     assert handle.thread.isFinished()
+
+
+def test_a_finished_job_is_deleted_in_the_gui_thread_after_its_thread_stops(qtbot,
+                                                                             monkeypatch):
+    """The worker does nothing with Qt after its last signal (see gui.workers.start_job)."""
+    import types
+
+    import shiboken6
+
+    deleted_in: list[QThread] = []
+
+    def delete(obj):
+        deleted_in.append(QThread.currentThread())
+        shiboken6.delete(obj)
+
+    monkeypatch.setattr(workers, "shiboken6",
+                        types.SimpleNamespace(isValid=shiboken6.isValid, delete=delete))
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    results: list[int] = []
+    handle = workers.start_job(lambda ctx: 7, owner, on_finished=results.append)
+    qtbot.waitUntil(lambda: handle not in workers._LIVE_HANDLES, timeout=TIMEOUT)
+    assert results == [7]
+    assert handle.thread.isFinished()
+    assert not shiboken6.isValid(handle.job)
+    assert deleted_in == [QApplication.instance().thread()]
