@@ -26,8 +26,10 @@ class WeightAverage:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"decay must be in (0, 1), not {decay}")
         self.decay = decay
-        self.params = [p for p in model.parameters() if p.requires_grad]
-        self.average = [p.detach().clone() for p in self.params]
+        # Detached views share the parameters' storage, so this list stays current as the
+        # optimizer updates in place; built once rather than on every step.
+        self.params = [p.detach() for p in model.parameters() if p.requires_grad]
+        self.average = [p.clone() for p in self.params]
         self.updates = 0
 
     def current_decay(self) -> float:
@@ -38,11 +40,11 @@ class WeightAverage:
         """Fold the current weights in; call after every optimizer step."""
         self.updates += 1
         weight = 1.0 - self.current_decay()
-        torch._foreach_lerp_(self.average, [p.detach() for p in self.params], weight)
+        torch._foreach_lerp_(self.average, self.params, weight)
 
     @torch.no_grad()
     def swap(self) -> None:
         """Exchange the model's weights and the averages; calling it twice restores both."""
-        trained = [p.detach().clone() for p in self.params]
-        torch._foreach_copy_([p.data for p in self.params], self.average)
+        trained = [p.clone() for p in self.params]
+        torch._foreach_copy_(self.params, self.average)
         torch._foreach_copy_(self.average, trained)

@@ -188,22 +188,6 @@ def start_job(function: Callable[[JobContext], Any], parent: QObject | None = No
     thread = QThread(parent)
     job = Job(function)
     job.moveToThread(thread)
-    relay = _Relay(parent, {"progress": on_progress, "status": on_status,
-                            "finished": on_finished, "failed": on_failed})
-    job.progress.connect(relay.on_progress)
-    job.status.connect(relay.on_status)
-    job.finished.connect(relay.on_finished)
-    job.failed.connect(relay.on_failed)
-    # Direct: quit from the worker thread itself, so a GUI thread blocked in wait() (closing
-    # the window) is not waiting for a queued quit it can never deliver.
-    job.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    job.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    thread.started.connect(job.run)
-    handle = JobHandle(job, thread)
-    handle.relay = relay  # keep it alive as long as the handle
-    # The handle's slot is connected to thread.finished: keep the handle alive until then,
-    # even if the caller drops it (a collected receiver crashes PySide on delivery).
-    _LIVE_HANDLES.add(handle)
 
     def release() -> None:
         """In the GUI thread once the worker has ended: the job may now be deleted here.
@@ -220,7 +204,24 @@ def start_job(function: Callable[[JobContext], Any], parent: QObject | None = No
             shiboken6.delete(job)  # here and now, not whenever Python's GC gets to it
         _LIVE_HANDLES.discard(handle)
 
-    relay._callbacks["thread_finished"] = release
+    relay = _Relay(parent, {"progress": on_progress, "status": on_status,
+                            "finished": on_finished, "failed": on_failed,
+                            "thread_finished": release})
+    job.progress.connect(relay.on_progress)
+    job.status.connect(relay.on_status)
+    job.finished.connect(relay.on_finished)
+    job.failed.connect(relay.on_failed)
+    # Direct: quit from the worker thread itself, so a GUI thread blocked in wait() (closing
+    # the window) is not waiting for a queued quit it can never deliver.
+    job.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    job.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    thread.started.connect(job.run)
+    handle = JobHandle(job, thread)
+    handle.relay = relay  # keep it alive as long as the handle
+    # The handle's slot is connected to thread.finished: keep the handle alive until then,
+    # even if the caller drops it (a collected receiver crashes PySide on delivery).
+    _LIVE_HANDLES.add(handle)
+
     thread.finished.connect(relay.on_thread_finished)
     thread.start()
     return handle

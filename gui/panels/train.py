@@ -38,6 +38,7 @@ from core.model import RecurrentClassifier
 from core.pipeline import TrainingOutcome, run_training
 from core.table import ReviewTable
 from core.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
+from core.word_prior import SHORT_REVIEW_TOKENS
 from gui import dialogs
 from gui.shutdown import stop_job
 from gui.workers import JobContext, JobHandle, start_job
@@ -70,7 +71,7 @@ TOOLTIPS: dict[str, str] = {
                   "(naive-Bayes ratios) as a fixed extra input. Helps sets of short reviews "
                   "(about +1.5 points on short movie-review sentences); can hurt when training "
                   "and test reviews are about different things (e.g. other films). Auto: on "
-                  "when the median training review is at most 50 tokens.",
+                  f"when the median training review is at most {SHORT_REVIEW_TOKENS} tokens.",
     "epochs": "Maximum number of passes over the training reviews.",
     "batch_size": "Reviews per training step; larger is faster per review, smaller often "
                   "generalises better.",
