@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import IMDB, RT, SST2, load, machine  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
-from core.pipeline import run_training  # noqa: E402
-from core.trainer import TrainCallbacks  # noqa: E402
+from core.training.pipeline import run_training  # noqa: E402
+from core.training.trainer import TrainCallbacks  # noqa: E402
 
 TARGETS = {"imdb": 0.90, "sst2": 0.84, "rt": 0.78}
 PATHS = {"imdb": IMDB, "sst2": SST2, "rt": RT}

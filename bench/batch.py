@@ -6,10 +6,10 @@ training reviews, or given with --model), in one run on one machine:
 - plain loop: the same model and weights, random order, batches of 64 each padded to its
   longest review, pack_padded_sequence (what a notebook does);
 - ours, model only: ``BatchPredictor`` (length-sorted batches; fp32 through
-  ``core.fast_recurrent``'s step loop) in fp32, int8 (dynamic quantization of torch's
+  ``core.model.fast_recurrent``'s step loop) in fp32, int8 (dynamic quantization of torch's
   modules) and bf16 autocast of torch's modules (refused or emulated without native bf16);
-- ours, end to end: ``core.batch.analyze`` from a CSV of the test reviews to a Parquet file
-  (reading, tokenizing, predicting, writing), with --explain none and fast, reading and
+- ours, end to end: ``core.analyze.analysis.analyze`` from a CSV of the test reviews to a
+  Parquet file (reading, tokenizing, predicting, writing), with --explain none and fast, reading and
   tokenizing in this process or in a helper process (``parallel_read``);
 - VADER (compound >= 0 means positive), on the same texts.
 
@@ -42,18 +42,18 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.batch import BatchOptions, analyze  # noqa: E402
-from core.batch_inference import BatchPredictor, bf16_supported, quantize_int8  # noqa: E402
-from core.batching import pad_batch  # noqa: E402
+from core.analyze.analysis import BatchOptions, analyze  # noqa: E402
 from core.bundle import ModelBundle  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
-from core.device import configure_threads  # noqa: E402
-from core.labels import make_scheme  # noqa: E402
-from core.model import RecurrentClassifier, reverse_within_length  # noqa: E402
-from core.pipeline import run_training  # noqa: E402
-from core.predict import Predictor  # noqa: E402
-from core.readers import read_reviews  # noqa: E402
-from core.table import ReviewTable  # noqa: E402
+from core.io.readers import read_reviews  # noqa: E402
+from core.io.table import ReviewTable  # noqa: E402
+from core.model.batch_input import pad_batch  # noqa: E402
+from core.model.classifier import RecurrentClassifier, reverse_within_length  # noqa: E402
+from core.model.device import configure_threads  # noqa: E402
+from core.predict.batch_predictor import BatchPredictor, bf16_supported, quantize_int8  # noqa: E402
+from core.predict.predictor import Predictor  # noqa: E402
+from core.text.labels import make_scheme  # noqa: E402
+from core.training.pipeline import run_training  # noqa: E402
 
 DATASETS = Path(os.environ.get("REVIEW_DATASETS", ROOT.parent / "shared" / "datasets"))
 IMDB = DATASETS / "imdb" / "imdb.csv.gz"

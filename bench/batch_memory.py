@@ -1,6 +1,6 @@
 """Peak memory of ``main.py analyze`` on a generated file of many reviews: does it stay flat?
 
-Inputs over 8 MB are read and tokenized by a helper process (``core.batch_pipeline``); the
+Inputs over 8 MB are read and tokenized by a helper process (``core.analyze.reading``); the
 figures add up the analyze process and its helper.
 
 Writes a CSV of N reviews (IMDB texts, or the short sample reviews, cycled with fresh ids),
@@ -36,12 +36,12 @@ sys.path.insert(0, str(ROOT))
 
 from core.bundle import ModelBundle  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
-from core.dataset import tokenizer_settings  # noqa: E402
-from core.labels import make_scheme  # noqa: E402
-from core.model import RecurrentClassifier  # noqa: E402
-from core.readers import read_reviews  # noqa: E402
-from core.tokenize import Tokenizer  # noqa: E402
-from core.vocab import Vocabulary  # noqa: E402
+from core.io.readers import read_reviews  # noqa: E402
+from core.model.classifier import RecurrentClassifier  # noqa: E402
+from core.text.labels import make_scheme  # noqa: E402
+from core.text.tokenizer import Tokenizer  # noqa: E402
+from core.text.vocabulary import Vocabulary  # noqa: E402
+from core.training.dataset import tokenizer_settings  # noqa: E402
 
 DATASETS = Path(os.environ.get("REVIEW_DATASETS", ROOT.parent / "shared" / "datasets"))
 IMDB = DATASETS / "imdb" / "imdb.csv.gz"

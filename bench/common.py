@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from core.readers import read_reviews
-from core.table import ReviewTable
+from core.io.readers import read_reviews
+from core.io.table import ReviewTable
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("REVIEW_DATASETS", ROOT.parent / "shared" / "datasets"))

@@ -1,6 +1,6 @@
 """RNN vs LSTM vs GRU vs bag-of-words baselines on IMDB and SST-2, with the default settings.
 
-Runs exactly what the Compare panel and ``main.py compare`` run (core.compare): the data are
+Runs exactly what the Compare panel and ``main.py compare`` run (core.compare.runner): the data are
 prepared once per data set, every cell trains on that split with the same seed, and the
 TF-IDF + logistic regression and VADER baselines score the same test reviews. Prints each
 table and the machine, and writes ``<dataset>.csv`` / ``<dataset>.md`` (and, with
@@ -28,9 +28,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.cli.progress import ProgressBar, format_duration  # noqa: E402
+from core.cli.progress import ProgressBar
 from core.cli.train import add_config_options, config_from_args  # noqa: E402
-from core.compare import (  # noqa: E402
+from core.compare.runner import (  # noqa: E402
     BASELINES,
     CompareCallbacks,
     ComparisonResult,
@@ -39,9 +39,10 @@ from core.compare import (  # noqa: E402
     run_comparison,
 )
 from core.config import CELLS, TrainConfig  # noqa: E402
-from core.device import configure_threads, pick_device  # noqa: E402
-from core.readers import read_reviews  # noqa: E402
-from core.table import ReviewTable  # noqa: E402
+from core.io.readers import read_reviews  # noqa: E402
+from core.io.table import ReviewTable  # noqa: E402
+from core.metrics import format_duration  # noqa: E402
+from core.model.device import configure_threads, pick_device  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS_DIR = Path(os.environ.get("REVIEW_DATASETS", ROOT.parent / "shared" / "datasets"))

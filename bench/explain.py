@@ -35,13 +35,13 @@ sys.path.insert(0, str(ROOT))
 from bench.common import IMDB, SST2, load, machine  # noqa: E402
 from core.bundle import ModelBundle  # noqa: E402
 from core.config import PRESETS, TrainConfig  # noqa: E402
-from core.device import configure_threads  # noqa: E402
 from core.explain import Explainer, integrated_gradients  # noqa: E402
-from core.labels import binary_scheme, make_scheme  # noqa: E402
-from core.model import RecurrentClassifier  # noqa: E402
-from core.pipeline import run_training  # noqa: E402
-from core.table import ReviewTable  # noqa: E402
-from core.trainer import EpochSummary, TrainCallbacks  # noqa: E402
+from core.io.table import ReviewTable  # noqa: E402
+from core.model.classifier import RecurrentClassifier  # noqa: E402
+from core.model.device import configure_threads  # noqa: E402
+from core.text.labels import binary_scheme, make_scheme  # noqa: E402
+from core.training.pipeline import run_training  # noqa: E402
+from core.training.trainer import EpochSummary, TrainCallbacks  # noqa: E402
 
 EXAMPLE = "our service maid paid no attention to cleaning"
 EVAL_SPLITS = {"sst2": (SST2, "dev"), "imdb": (IMDB, "test")}

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import IMDB, RT, SST2, load, machine  # noqa: E402
 from core.config import DATA_KNOBS, TrainConfig  # noqa: E402
-from core.dataset import prepare_data  # noqa: E402
-from core.pipeline import train_model  # noqa: E402
-from core.trainer import TrainCallbacks  # noqa: E402
+from core.training.dataset import prepare_data  # noqa: E402
+from core.training.pipeline import train_model  # noqa: E402
+from core.training.trainer import TrainCallbacks  # noqa: E402
 
 PATHS = {"imdb": IMDB, "sst2": SST2, "rt": RT}
 

@@ -27,12 +27,12 @@ from torch.nn.utils.rnn import pack_padded_sequence
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import IMDB, load, machine, split_rows  # noqa: E402
-from core.batching import pad_batch  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
-from core.dataset import prepare_data  # noqa: E402
-from core.device import configure_threads  # noqa: E402
-from core.inference import predict_logits  # noqa: E402
-from core.trainer import Trainer  # noqa: E402
+from core.model.batch_input import pad_batch  # noqa: E402
+from core.model.device import configure_threads  # noqa: E402
+from core.predict.inference import predict_logits  # noqa: E402
+from core.training.dataset import prepare_data  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 
 class PlainModel(nn.Module):

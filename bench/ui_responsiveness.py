@@ -148,8 +148,8 @@ def main() -> int:
               f"(read in {time.perf_counter() - started:.1f}s)")
         print_summary("reading", meter.summary())
     else:
-        from core.labels import make_scheme
-        from core.readers import read_reviews
+        from core.io.readers import read_reviews
+        from core.text.labels import make_scheme
 
         table = read_reviews(IMDB)
         picked = sorted(random.Random(0).sample(range(len(table)), min(args.rows, len(table))))

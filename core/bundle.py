@@ -19,10 +19,10 @@ from safetensors.torch import save_file
 
 from core.config import TrainConfig
 from core.errors import BundleError, ReviewDataError
-from core.labels import LabelScheme
-from core.model import RecurrentClassifier
-from core.tokenize import TokenizerSettings
-from core.vocab import Vocabulary
+from core.model.classifier import RecurrentClassifier
+from core.text.labels import LabelScheme
+from core.text.tokenizer import TokenizerSettings
+from core.text.vocabulary import Vocabulary
 
 FORMAT = "review-analyzer-model"
 FORMAT_VERSION = 1

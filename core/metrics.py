@@ -72,3 +72,13 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     for name, row in zip(classes, metrics["confusion"]):
         lines.append(f"{name[:width - 2]:<{width}}" + "".join(f"{v:>{width}}" for v in row))
     return "\n".join(lines)
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as mm:ss or h:mm:ss for progress lines and summaries; unknown as --:--."""
+    if seconds != seconds or seconds == float("inf"):
+        return "--:--"
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

@@ -206,7 +206,7 @@ def warm_up_engine() -> None:
     """
     import torch
 
-    from core.model import RecurrentClassifier
+    from core.model.classifier import RecurrentClassifier
 
     model = RecurrentClassifier(16, 2, cell="gru", embedding_dim=4, hidden_size=4)
     torch.optim.Adam(model.parameters())

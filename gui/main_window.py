@@ -38,10 +38,10 @@ from PySide6.QtWidgets import (
 import resources
 from core.bundle import SUFFIX, ModelBundle
 from core.errors import ReviewDataError
-from core.labels import LabelScheme
-from core.pipeline import APP_VERSION, TrainingOutcome
-from core.readers import FILE_DIALOG_FILTER
-from core.table import ReviewTable
+from core.io.readers import FILE_DIALOG_FILTER
+from core.io.table import ReviewTable
+from core.text.labels import LabelScheme
+from core.training.pipeline import APP_VERSION, TrainingOutcome
 from gui import dialogs
 from gui.panels.data import DataPanel
 from gui.panels.train import TrainPanel

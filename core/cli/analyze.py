@@ -15,10 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
-from core.batch import AnalysisProgress, BatchOptions, analyze
-from core.batch_inference import EXPLAIN_METHODS, PRECISIONS
+from core.analyze.analysis import AnalysisProgress, BatchOptions, analyze
 from core.bundle import ModelBundle
-from core.cli.progress import ProgressBar, format_duration
+from core.cli.progress import ProgressBar
+from core.metrics import format_duration
+from core.predict.batch_predictor import EXPLAIN_METHODS, PRECISIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

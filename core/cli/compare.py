@@ -6,9 +6,9 @@ import argparse
 import signal
 from pathlib import Path
 
-from core.cli.progress import ProgressBar, format_duration
+from core.cli.progress import ProgressBar
 from core.cli.train import add_column_options, add_config_options, config_from_args, parse_cuts
-from core.compare import (
+from core.compare.runner import (
     BASELINES,
     CompareCallbacks,
     RunEvent,
@@ -17,8 +17,9 @@ from core.compare import (
 )
 from core.config import CELLS
 from core.errors import ReviewDataError
-from core.labels import make_scheme
-from core.trainer import TrainControl
+from core.metrics import format_duration
+from core.text.labels import make_scheme
+from core.training.trainer import TrainControl
 
 TABLE_CSV = "comparison.csv"
 TABLE_MARKDOWN = "comparison.md"
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from core.readers import read_reviews
+    from core.io.readers import read_reviews
 
     base = config_from_args(args)
     cells = parse_cells(args.cells)

@@ -7,15 +7,6 @@ import time
 from typing import TextIO
 
 
-def format_duration(seconds: float) -> str:
-    if seconds != seconds or seconds == float("inf"):
-        return "--:--"
-    seconds = int(max(0, seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
 class ProgressBar:
     """Redraws at most ``rate`` times a second; prints plain lines when not on a terminal."""
 

@@ -10,15 +10,15 @@ import signal
 from pathlib import Path
 
 from core.bundle import DEFAULT_NAME, ModelBundle
-from core.cli.progress import ProgressBar, format_duration
+from core.cli.progress import ProgressBar
 from core.config import CELLS, POOLINGS, TOKENIZERS, TRUNCATIONS, WORD_PRIOR_MODES, TrainConfig
 from core.errors import ReviewDataError
-from core.labels import make_scheme
-from core.metrics import format_metrics
-from core.pipeline import evaluate_bundle, run_training
-from core.predict import Predictor
-from core.readers import read_reviews
-from core.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
+from core.io.readers import read_reviews
+from core.metrics import format_duration, format_metrics
+from core.predict.predictor import Predictor
+from core.text.labels import make_scheme
+from core.training.pipeline import evaluate_bundle, run_training
+from core.training.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 
 _DEFAULTS = TrainConfig()
 

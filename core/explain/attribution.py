@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from core.batching import pad_batch
-from core.model import RecurrentClassifier
-from core.vocab import UNK_INDEX
+from core.model.batch_input import pad_batch
+from core.model.classifier import RecurrentClassifier
+from core.text.vocabulary import UNK_INDEX
 
 
 def model_device(model: RecurrentClassifier) -> torch.device:

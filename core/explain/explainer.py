@@ -21,7 +21,7 @@ from core.explain.faithfulness import Faithfulness, faithfulness
 from core.explain.integrated import integrated_gradients, relative_gap
 from core.explain.trajectory import MAX_POINTS, trajectory
 from core.explain.words import Alignment, align
-from core.tokenize import Tokenizer
+from core.text.tokenizer import Tokenizer
 
 METHODS: dict[str, str] = {
     "ig": "Integrated gradients",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.explain.attribution import class_probabilities, replaced
-from core.model import RecurrentClassifier
+from core.model.classifier import RecurrentClassifier
 
 TOP_FRACTION = 0.10
 RANDOM_DRAWS = 10

@@ -24,8 +24,8 @@ import torch
 from torch import Tensor
 
 from core.explain.attribution import backward_ready, model_device
-from core.model import RecurrentClassifier
-from core.vocab import PAD_INDEX
+from core.model.classifier import RecurrentClassifier
+from core.text.vocabulary import PAD_INDEX
 
 GAP_TOLERANCE = 0.01
 MAX_NODES = 1200  # gradient evaluations an explanation may spend refining

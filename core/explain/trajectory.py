@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.explain.attribution import class_probabilities
-from core.model import RecurrentClassifier
+from core.model.classifier import RecurrentClassifier
 
 MAX_POINTS = 400
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.batching import truncate
 from core.errors import ReviewDataError
-from core.tokenize import Tokenizer
-from core.vocab import Vocabulary
+from core.text.encoder import truncate
+from core.text.tokenizer import Tokenizer
+from core.text.vocabulary import Vocabulary
 
-# The same breaks the tokenizer blanks out (core.tokenize cleans them to spaces), so a review
+# The same breaks the tokenizer blanks out (core.text.tokenizer cleans them to spaces), so a review
 # scraped with "<br /><br />" shows words, not "movie.<br".
 _HTML_BREAK = re.compile(r"<\s*br\s*/?\s*>|</?\s*p\s*>", re.IGNORECASE)
 _WORD = re.compile(r"\S+")

@@ -1,8 +1,8 @@
 """The Batch tab: run a saved model over whole files and folders, see the first rows and a
 summary of the corpus, and open the result.
 
-The analysis runs in a worker thread (``core.batch.analyze`` via ``gui.workers``); progress
-arrives as throttled lists of plain events, the first result rows once, and the corpus
+The analysis runs in a worker thread (``core.analyze.analysis.analyze`` via ``gui.workers``);
+progress arrives as throttled lists of plain events, the first result rows once, and the corpus
 summary at the end, drawn as bar charts. The panel does no ML itself.
 """
 
@@ -39,14 +39,14 @@ from PySide6.QtWidgets import (
 )
 
 import resources
-from core.batch import AnalysisProgress, BatchOptions, BatchResult, PreviewRows, analyze
-from core.batch_inference import bf16_supported
-from core.batch_writers import OUTPUT_FORMATS
+from core.analyze.analysis import AnalysisProgress, BatchOptions, BatchResult, PreviewRows, analyze
+from core.analyze.summary import class_polarity
+from core.analyze.writers import OUTPUT_FORMATS
 from core.bundle import ModelBundle
-from core.cli.progress import format_duration
-from core.corpus_summary import class_polarity
 from core.errors import ReviewDataError
-from core.readers import FILE_DIALOG_FILTER
+from core.io.readers import FILE_DIALOG_FILTER
+from core.metrics import format_duration
+from core.predict.batch_predictor import bf16_supported
 from gui import dialogs
 from gui.panels.data import RowsModel
 from gui.shutdown import stop_job
@@ -731,8 +731,8 @@ if __name__ == "__main__":
     from PySide6.QtWidgets import QApplication
 
     from core.config import TrainConfig
-    from core.pipeline import run_training
-    from core.readers import read_reviews
+    from core.io.readers import read_reviews
+    from core.training.pipeline import run_training
 
     app = QApplication(sys.argv)
     app.setStyleSheet(resources.load_stylesheet())

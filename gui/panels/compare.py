@@ -28,9 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.baselines import TFIDF_NAME, VADER_NAME, vader_applies
-from core.cli.progress import format_duration
-from core.compare import (
+from core.compare.baselines import TFIDF_NAME, VADER_NAME, vader_applies
+from core.compare.runner import (
     CompareCallbacks,
     ComparisonResult,
     RunEvent,
@@ -44,9 +43,10 @@ from core.compare import (
     variant_name,
 )
 from core.config import CELLS, TrainConfig
-from core.labels import LabelScheme
-from core.table import ReviewTable
-from core.trainer import BatchProgress, EpochSummary
+from core.io.table import ReviewTable
+from core.metrics import format_duration
+from core.text.labels import LabelScheme
+from core.training.trainer import BatchProgress, EpochSummary
 from gui import dialogs
 from gui.widgets.comparison_curves import ComparisonCurves
 from gui.widgets.comparison_table import ComparisonTable
@@ -575,8 +575,8 @@ if __name__ == "__main__":
 
     import resources
     from core.config import preset
-    from core.labels import make_scheme
-    from core.readers import read_reviews
+    from core.io.readers import read_reviews
+    from core.text.labels import make_scheme
 
     app = QApplication(sys.argv)
     app.setStyleSheet(resources.load_stylesheet())

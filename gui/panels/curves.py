@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.trainer import BatchProgress, EpochSummary
+from core.training.trainer import BatchProgress, EpochSummary
 from gui.widgets.colors import BEST, TRAIN, TRAIN_BATCH, VALIDATION, is_dark, role_color, with_alpha
 from gui.widgets.elided_label import ElidedLabel
 

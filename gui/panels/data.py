@@ -38,15 +38,15 @@ from PySide6.QtWidgets import (
 
 import resources
 from core.errors import ReviewDataError
-from core.labels import LabelScheme, looks_like_stars, make_scheme, rating_range
-from core.readers import (
+from core.io.readers import (
     FILE_DIALOG_FILTER,
     FilePreview,
     ReadCancelled,
     preview_file,
     read_reviews,
 )
-from core.table import ReviewTable
+from core.io.table import ReviewTable
+from core.text.labels import LabelScheme, looks_like_stars, make_scheme, rating_range
 from gui import dialogs
 from gui.shutdown import stop_job
 from gui.workers import JobContext, JobHandle, start_job

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from core.bundle import ModelBundle
 from core.explain import Explainer, Explanation
-from core.labels import LabelScheme
+from core.text.labels import LabelScheme
 from gui import dialogs
 from gui.shutdown import stop_job
 from gui.widgets.colors import OKABE_ITO, mix, role_color
@@ -526,9 +526,9 @@ def preview_bundle(path: str | None = None) -> ModelBundle:
     if path:
         return ModelBundle.load(path)
     from core.config import TrainConfig
-    from core.labels import make_scheme
-    from core.pipeline import run_training
-    from core.readers import read_reviews
+    from core.io.readers import read_reviews
+    from core.text.labels import make_scheme
+    from core.training.pipeline import run_training
     from resources import SAMPLE_REVIEWS
 
     table = read_reviews(SAMPLE_REVIEWS, text_column="text", label_column="stars")

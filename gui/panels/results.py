@@ -654,14 +654,14 @@ def _read_sample_table():
     import resources
 
     try:
-        from core.readers import read_reviews
+        from core.io.readers import read_reviews
     except ImportError:
         read_reviews = None
     if read_reviews is not None:
         return read_reviews(resources.SAMPLE_REVIEWS, text_column="text", label_column="stars")
     import csv
 
-    from core.table import ReviewTable
+    from core.io.table import ReviewTable
 
     with open(resources.SAMPLE_REVIEWS, newline="", encoding="utf-8") as stream:
         records = list(csv.DictReader(stream))
@@ -676,9 +676,9 @@ def preview_outcome(scheme_kind: str = "three", epochs: int = 8, callbacks=None)
     One thread: on a shared two-core machine more threads make this run many times slower.
     """
     from core.config import TrainConfig
-    from core.labels import make_scheme
-    from core.pipeline import run_training
-    from core.trainer import TrainCallbacks
+    from core.text.labels import make_scheme
+    from core.training.pipeline import run_training
+    from core.training.trainer import TrainCallbacks
 
     table = _read_sample_table()
     config = TrainConfig(cell="gru", bidirectional=True, embedding_dim=32, hidden_size=32,

@@ -30,15 +30,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.cli.progress import format_duration
 from core.config import PRESETS, TrainConfig, preset
 from core.errors import ReviewDataError
-from core.labels import LabelScheme
-from core.model import RecurrentClassifier
-from core.pipeline import TrainingOutcome, run_training
-from core.table import ReviewTable
-from core.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
-from core.word_prior import SHORT_REVIEW_TOKENS
+from core.io.table import ReviewTable
+from core.metrics import format_duration
+from core.model.classifier import RecurrentClassifier
+from core.text.labels import LabelScheme
+from core.training.pipeline import TrainingOutcome, run_training
+from core.training.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
+from core.training.word_prior import SHORT_REVIEW_TOKENS
 from gui import dialogs
 from gui.shutdown import stop_job
 from gui.workers import JobContext, JobHandle, start_job
@@ -664,8 +664,8 @@ if __name__ == "__main__":
     from PySide6.QtWidgets import QApplication
 
     import resources
-    from core.labels import make_scheme
-    from core.readers import read_reviews
+    from core.io.readers import read_reviews
+    from core.text.labels import make_scheme
 
     app = QApplication(sys.argv)
     app.setStyleSheet(resources.load_stylesheet())

@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, Qt, QThread
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from core.trainer import EpochSummary
+from core.training.trainer import EpochSummary
 from gui.widgets.colors import OKABE_ITO, is_dark, with_alpha
 
 # Strong hues first; yellow last (weak on white), black replaced by the palette's ink.

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from core.compare import ComparisonResult, RunResult, format_value
+from core.compare.runner import ComparisonResult, RunResult, format_value
 from gui.widgets.colors import BEST, mix
 
 _TOOLTIPS = {

@@ -7,7 +7,7 @@ import random
 import pytest
 import torch
 
-from core.table import ReviewTable
+from core.io.table import ReviewTable
 
 POSITIVE = ["great", "lovely", "excellent", "friendly", "clean", "superb", "comfortable"]
 NEGATIVE = ["awful", "dirty", "rude", "terrible", "broken", "noisy", "boring"]

@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from core.baselines import (
+from core.compare.baselines import (
     C_GRID,
     BaselineCancelled,
     tfidf_logistic,
@@ -17,10 +17,10 @@ from core.baselines import (
     vader_applies,
 )
 from core.config import TrainConfig
-from core.dataset import prepare_data
 from core.errors import TrainingError
-from core.labels import make_scheme
-from core.table import ReviewTable
+from core.io.table import ReviewTable
+from core.text.labels import make_scheme
+from core.training.dataset import prepare_data
 
 POSITIVE = ["great", "lovely", "excellent", "friendly", "clean", "superb", "comfortable"]
 NEGATIVE = ["awful", "dirty", "rude", "terrible", "broken", "noisy", "boring"]

@@ -15,25 +15,25 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from core.batch import BatchOptions, analyze, plan_inputs, side_paths
-from core.batch_inference import (
+from core.analyze.analysis import BatchOptions, analyze, plan_inputs, side_paths
+from core.analyze.summary import class_polarity
+from core.bundle import ModelBundle
+from core.cli import run_cli
+from core.config import TrainConfig
+from core.errors import ReviewDataError
+from core.explain import fast_token_attributions
+from core.model.classifier import RecurrentClassifier
+from core.predict.batch_predictor import (
     BatchPredictor,
     batched_integrated_gradients,
     quantize_int8,
     resolve_precision,
     top_words,
 )
-from core.bundle import ModelBundle
-from core.cli import run_cli
-from core.config import TrainConfig
-from core.corpus_summary import class_polarity
-from core.errors import ReviewDataError
-from core.explain import fast_token_attributions
-from core.labels import LabelScheme
-from core.model import RecurrentClassifier
-from core.pipeline import run_training
-from core.predict import Predictor
-from core.vocab import Vocabulary
+from core.predict.predictor import Predictor
+from core.text.labels import LabelScheme
+from core.text.vocabulary import Vocabulary
+from core.training.pipeline import run_training
 from tests.core.conftest import synthetic_table
 
 ONE = BatchOptions(threads=1)
@@ -235,7 +235,7 @@ def test_batched_integrated_gradients_are_complete(bundle):
     sequences = Predictor(bundle).encode(synthetic_table(6, seed=4).texts)
     predictor = BatchPredictor(bundle.model, explain="none")
     probabilities = predictor.run(sequences).probabilities
-    from core.batching import pad_batch
+    from core.model.batch_input import pad_batch
 
     ids, lens = pad_batch(sequences)
     targets = torch.as_tensor(probabilities.argmax(1))
@@ -361,22 +361,22 @@ def test_cancel_stops_the_helper_process_and_leaves_a_partial_file(tmp_path, bun
 
 
 def test_the_helper_encodes_like_training_without_torch():
-    from core.batch_pipeline import truncate_ids
-    from core.batching import truncate
+    from core.text.encoder import truncate
 
     ids = np.arange(2, 30)
-    for mode in ("head", "tail", "head_tail"):
-        for limit in (5, 8, 28, 40):
-            assert truncate_ids(ids, limit, mode).tolist() == truncate(ids, limit, mode).tolist()
-    code = "import sys, core.batch_pipeline; print('torch' in sys.modules)"
+    assert truncate(ids, 8, "head").tolist() == list(range(2, 10))
+    assert truncate(ids, 8, "tail").tolist() == list(range(22, 30))
+    assert truncate(ids, 8, "head_tail").tolist() == [2, 3, *range(24, 30)]
+    assert truncate(ids, 40, "head_tail").tolist() == ids.tolist()
+    code = "import sys, core.analyze.reading; print('torch' in sys.modules)"
     probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            cwd=Path(__file__).resolve().parents[2], check=True)
     assert probe.stdout.strip() == "False"
 
 
 def test_reader_process_choice_and_heap_pinning(monkeypatch):
-    from core import batch_pipeline
-    from core.batch import limit_heap_growth
+    from core.analyze import reading as batch_pipeline
+    from core.analyze.analysis import limit_heap_growth
 
     assert batch_pipeline.should_run_in_parallel(True, 0) is True
     assert batch_pipeline.should_run_in_parallel(False, 10**12) is False

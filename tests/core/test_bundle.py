@@ -8,8 +8,8 @@ import pytest
 from core.bundle import ModelBundle
 from core.config import TrainConfig
 from core.errors import BundleError
-from core.pipeline import run_training
-from core.predict import Predictor
+from core.predict.predictor import Predictor
+from core.training.pipeline import run_training
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = ["great clean room", "rude staff and dirty", "the film was boring", "lovely stay"]
@@ -28,7 +28,7 @@ def test_round_trip_predicts_identically_in_a_fresh_process(outcome, tmp_path):
     before = Predictor(outcome.bundle).probabilities(TEXTS).tolist()
     code = ("import json, sys\n"
             "from core.bundle import ModelBundle\n"
-            "from core.predict import Predictor\n"
+            "from core.predict.predictor import Predictor\n"
             "texts = json.loads(sys.argv[2])\n"
             "print(json.dumps(Predictor(ModelBundle.load(sys.argv[1])).probabilities(texts)"
             ".tolist()))\n")

@@ -21,11 +21,11 @@ from safetensors.torch import save_file
 from core.bundle import FORMAT, FORMAT_VERSION, ModelBundle
 from core.config import TrainConfig
 from core.errors import BundleError
-from core.labels import make_scheme
-from core.model import RecurrentClassifier
-from core.predict import Predictor
-from core.tokenize import TokenizerSettings
-from core.vocab import Vocabulary
+from core.model.classifier import RecurrentClassifier
+from core.predict.predictor import Predictor
+from core.text.labels import make_scheme
+from core.text.tokenizer import TokenizerSettings
+from core.text.vocabulary import Vocabulary
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = TrainConfig(embedding_dim=8, hidden_size=8, layers=1, bidirectional=True,

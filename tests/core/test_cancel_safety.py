@@ -17,16 +17,16 @@ import torch
 
 from core.bundle import ModelBundle
 from core.config import TrainConfig
-from core.dataset import prepare_data
 from core.errors import TrainingError
-from core.labels import make_scheme
-from core.model import RecurrentClassifier
-from core.pipeline import run_training, train_model
-from core.predict import Predictor
-from core.table import ReviewTable
-from core.tokenize import TokenizerSettings
-from core.trainer import TrainCallbacks, TrainControl
-from core.vocab import Vocabulary
+from core.io.table import ReviewTable
+from core.model.classifier import RecurrentClassifier
+from core.predict.predictor import Predictor
+from core.text.labels import make_scheme
+from core.text.tokenizer import TokenizerSettings
+from core.text.vocabulary import Vocabulary
+from core.training.dataset import prepare_data
+from core.training.pipeline import run_training, train_model
+from core.training.trainer import TrainCallbacks, TrainControl
 
 POSITIVE = ["great", "lovely", "superb", "clean", "friendly"]
 NEGATIVE = ["awful", "rude", "dirty", "broken", "boring"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.compare import (
+from core.compare.runner import (
     CompareCallbacks,
     ComparisonResult,
     RunEvent,
@@ -20,12 +20,12 @@ from core.compare import (
     variant_name,
 )
 from core.config import TrainConfig
-from core.dataset import prepare_data
 from core.errors import ReviewDataError
-from core.labels import make_scheme
-from core.pipeline import evaluate_bundle
-from core.table import ReviewTable
-from core.trainer import TrainControl
+from core.io.table import ReviewTable
+from core.text.labels import make_scheme
+from core.training.dataset import prepare_data
+from core.training.pipeline import evaluate_bundle
+from core.training.trainer import TrainControl
 
 POSITIVE = ["great", "lovely", "excellent", "friendly", "clean", "superb", "comfortable"]
 NEGATIVE = ["awful", "dirty", "rude", "terrible", "broken", "noisy", "boring"]
@@ -205,7 +205,7 @@ def test_names_and_errors() -> None:
 
 
 def test_command_line_writes_table_and_models(tmp_path, capsys) -> None:
-    pytest.importorskip("core.readers")
+    pytest.importorskip("core.io.readers")
     from core.cli import run_cli
 
     source = tmp_path / "reviews.csv"

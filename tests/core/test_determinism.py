@@ -10,9 +10,9 @@ import torch
 
 from core.bundle import ModelBundle
 from core.config import TrainConfig
-from core.pipeline import run_training
-from core.predict import Predictor
-from core.table import ReviewTable
+from core.io.table import ReviewTable
+from core.predict.predictor import Predictor
+from core.training.pipeline import run_training
 
 POSITIVE = ["great", "lovely", "superb", "clean", "friendly", "quiet"]
 NEGATIVE = ["awful", "rude", "dirty", "broken", "boring", "noisy"]

@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.batching import pad_batch
 from core.bundle import ModelBundle
 from core.config import TrainConfig
-from core.dataset import prepare_data, tokenizer_settings
 from core.errors import ReviewDataError
 from core.explain import (
     Explainer,
@@ -22,10 +20,12 @@ from core.explain import (
     top_count,
     word_spans,
 )
-from core.labels import make_scheme
-from core.model import RecurrentClassifier
-from core.predict import Predictor
-from core.table import ReviewTable
+from core.io.table import ReviewTable
+from core.model.batch_input import pad_batch
+from core.model.classifier import RecurrentClassifier
+from core.predict.predictor import Predictor
+from core.text.labels import make_scheme
+from core.training.dataset import prepare_data, tokenizer_settings
 
 SUBJECTS = ["the room", "the staff", "the food", "the film", "the service", "the bed",
             "our stay", "the view", "the plot", "the price", "the hotel", "the pool"]

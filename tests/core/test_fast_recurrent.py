@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.batch_inference import BatchPredictor
-from core.batching import pad_batch
 from core.config import POOLINGS
-from core.fast_recurrent import FastRecurrentEncoder, fast_forward, supports, table_bytes
-from core.inference import predict_logits
-from core.model import RecurrentClassifier
+from core.model.batch_input import pad_batch
+from core.model.classifier import RecurrentClassifier
+from core.model.fast_recurrent import FastRecurrentEncoder, fast_forward, supports, table_bytes
+from core.predict.batch_predictor import BatchPredictor
+from core.predict.inference import predict_logits
 
 
 def _batch(lengths: list[int], vocab: int = 50, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -51,7 +51,7 @@ def test_fast_path_matches_every_pooling(pooling: str) -> None:
 
 def test_long_reviews_cross_gate_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Input gates are computed a block of steps at a time; block edges must not show."""
-    monkeypatch.setattr("core.fast_recurrent.GATE_BLOCK_BYTES", 1)
+    monkeypatch.setattr("core.model.fast_recurrent.GATE_BLOCK_BYTES", 1)
     torch.manual_seed(5)
     model = RecurrentClassifier(50, 2, cell="gru", embedding_dim=8, hidden_size=6).eval()
     ids, lens = _batch([40, 33, 7], seed=2)
@@ -103,7 +103,7 @@ def test_word_table_only_when_it_pays_and_fits(monkeypatch: pytest.MonkeyPatch) 
     assert table_bytes(model) == 4 * 60 * 18 * 2  # float32, 60 words, 3 gates x 6, 2 directions
     assert FastRecurrentEncoder(model).tables[0] is not None
     assert FastRecurrentEncoder(model, word_table=False).tables[0] is None
-    monkeypatch.setattr("core.fast_recurrent.TABLE_LIMIT_BYTES", 100)
+    monkeypatch.setattr("core.model.fast_recurrent.TABLE_LIMIT_BYTES", 100)
     assert FastRecurrentEncoder(model).tables[0] is None
 
 

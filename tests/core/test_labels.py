@@ -3,7 +3,7 @@ import math
 import pytest
 
 from core.errors import ReviewDataError
-from core.labels import LabelScheme, class_counts, looks_like_stars, make_scheme
+from core.text.labels import LabelScheme, class_counts, looks_like_stars, make_scheme
 
 
 def test_categorical_keeps_labels_in_natural_order():

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from core.config import TrainConfig
-from core.model import RecurrentClassifier, reverse_within_length
+from core.model.classifier import RecurrentClassifier, reverse_within_length
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])

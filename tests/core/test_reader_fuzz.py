@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ReviewDataError
-from core.readers import FilePreview, iter_review_chunks, preview_file, read_reviews
-from core.table import ReviewTable
+from core.io.readers import FilePreview, iter_review_chunks, preview_file, read_reviews
+from core.io.table import ReviewTable
 
 CASE_SECONDS = 20  # far above any honest read of these small files: only a hang reaches it
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.encoding import SAMPLE_BYTES
 from core.errors import ReviewDataError
-from core.readers import (
+from core.io.encoding import SAMPLE_BYTES
+from core.io.readers import (
     FILE_DIALOG_FILTER,
     SUPPORTED_SUFFIXES,
     ReadCancelled,

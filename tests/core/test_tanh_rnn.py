@@ -3,8 +3,8 @@ import torch
 from torch import nn
 
 from core.config import TrainConfig
-from core.model import RecurrentClassifier
-from core.tanh_rnn import handles, run_layer
+from core.model.classifier import RecurrentClassifier
+from core.model.tanh_rnn import handles, run_layer
 
 
 def _grads(module, x, upstream, use_run_layer):
@@ -55,7 +55,7 @@ def test_bidirectional_rnn_classifier_gradients_match_torch_modules(monkeypatch)
         return loss.detach(), [p.grad.clone() for p in model.parameters()]
 
     ours = loss_and_grads()
-    monkeypatch.setattr("core.tanh_rnn.handles", lambda module, x: False)
+    monkeypatch.setattr("core.model.tanh_rnn.handles", lambda module, x: False)
     theirs = loss_and_grads()
     torch.testing.assert_close(ours[0], theirs[0], rtol=1e-5, atol=1e-6)
     for mine, reference in zip(ours[1], theirs[1]):

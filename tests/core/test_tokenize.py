@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from core.tokenize import Tokenizer, TokenizerSettings
+from core.text.tokenizer import Tokenizer, TokenizerSettings
 
 
 def test_negations_and_sentiment_punctuation_are_kept():
@@ -37,7 +37,7 @@ def test_case_is_kept_when_asked():
 
 
 def test_tokenizers_need_no_downloaded_nltk_data(tmp_path):
-    code = ("from core.tokenize import Tokenizer, TokenizerSettings\n"
+    code = ("from core.text.tokenizer import Tokenizer, TokenizerSettings\n"
             "for kind in ('words', 'treebank', 'tweet'):\n"
             "    tokenizer = Tokenizer(TokenizerSettings(kind=kind))\n"
             "    print(tokenizer.tokenize(\"I wasn't impressed.\"))\n")
@@ -54,7 +54,7 @@ def test_words_tokens_and_spans_match_nltks_regexp_tokenizer():
     # trained on nltk's RegexpTokenizer with the same pattern, so both must split alike.
     from nltk.tokenize import RegexpTokenizer
 
-    from core.tokenize import _WORDS_PATTERN
+    from core.text.tokenizer import _WORDS_PATTERN
     reference = RegexpTokenizer(_WORDS_PATTERN)
     text = ("It wasn't THAT bad... 7/10 :-) but the well-known star's 2nd film?! "
             "Naïve, café-style\tplot; 100% boring :( — “meh” ;) <3 a-b-c--d 'quoted'")

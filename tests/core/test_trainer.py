@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from core.config import TrainConfig
-from core.dataset import prepare_data
 from core.errors import TrainingError
-from core.pipeline import run_training
-from core.trainer import TrainCallbacks, TrainControl, Trainer
+from core.training.dataset import prepare_data
+from core.training.pipeline import run_training
+from core.training.trainer import TrainCallbacks, TrainControl, Trainer
 from tests.core.conftest import synthetic_table
 
 SMALL = dict(embedding_dim=16, hidden_size=16, epochs=3, batch_size=32, vocab_size=200,
@@ -68,7 +68,7 @@ def test_cancel_stops_between_batches_and_keeps_a_model(table):
 def test_early_stopping_restores_the_best_epoch(table, monkeypatch):
     # Validation accuracy peaks at epoch 2 and then falls: training must stop after
     # `patience` worse epochs and keep epoch 2's weights.
-    import core.trainer as trainer_module
+    import core.training.trainer as trainer_module
 
     scores = iter([0.6, 0.9, 0.8, 0.7, 0.6, 0.5])
     real = trainer_module.evaluate_split
@@ -118,7 +118,7 @@ def test_single_class_is_a_clear_error(table):
 
 def test_star_ratings_get_ordinal_metrics():
     table = synthetic_table(300, stars=True)
-    from core.labels import make_scheme
+    from core.text.labels import make_scheme
 
     scheme = make_scheme("five", table.labels)
     outcome = run_training(table, TrainConfig(**SMALL), scheme)

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from core.bundle import ModelBundle
 from core.config import TrainConfig
 from core.errors import ReviewDataError, TrainingError
-from core.labels import make_scheme
-from core.model import RecurrentClassifier
-from core.pipeline import run_training
-from core.predict import Predictor
-from core.table import ReviewTable
+from core.io.table import ReviewTable
+from core.model.classifier import RecurrentClassifier
+from core.predict.predictor import Predictor
+from core.text.labels import make_scheme
+from core.training.pipeline import run_training
 
 POSITIVE = ["great", "lovely", "superb", "clean", "friendly"]
 NEGATIVE = ["awful", "rude", "dirty", "broken", "boring"]
@@ -178,7 +178,7 @@ def poison_forward(monkeypatch, at_call: int) -> list[int]:
 
 def batches_per_epoch(count: int, batch_size: int) -> int:
     table = make_table(count)
-    from core.dataset import prepare_data
+    from core.training.dataset import prepare_data
     data = prepare_data(table, TrainConfig(**{**TINY, "batch_size": batch_size}))
     return int(np.ceil(len(data.train) / batch_size))
 

@@ -1,7 +1,7 @@
 import pytest
 
 from core.errors import ReviewDataError
-from core.vocab import PAD_INDEX, UNK_INDEX, Vocabulary
+from core.text.vocabulary import PAD_INDEX, UNK_INDEX, Vocabulary
 
 
 def test_build_caps_size_and_drops_rare_tokens():

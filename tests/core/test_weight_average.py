@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.weight_average import WARMUP, WeightAverage
+from core.training.weight_average import WARMUP, WeightAverage
 
 
 def test_average_follows_the_exponential_formula_with_warmup():

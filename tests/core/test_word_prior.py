@@ -6,11 +6,11 @@ import torch
 
 from core.bundle import ModelBundle
 from core.config import TrainConfig
-from core.dataset import prepare_data
-from core.model import RecurrentClassifier
-from core.pipeline import train_model
-from core.predict import Predictor
-from core.word_prior import log_count_ratios, wants_prior
+from core.model.classifier import RecurrentClassifier
+from core.predict.predictor import Predictor
+from core.training.dataset import prepare_data
+from core.training.pipeline import train_model
+from core.training.word_prior import log_count_ratios, wants_prior
 from tests.core.conftest import synthetic_table
 
 

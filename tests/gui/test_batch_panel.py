@@ -10,11 +10,11 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 import resources
-from core.batch import side_paths
+from core.analyze.analysis import side_paths
 from core.bundle import ModelBundle
 from core.config import TrainConfig
-from core.pipeline import run_training
-from core.readers import read_reviews
+from core.io.readers import read_reviews
+from core.training.pipeline import run_training
 from gui.panels import batch as batch_module
 from gui.panels.batch import BatchPanel
 

@@ -10,10 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from core.bundle import ModelBundle
-from core.compare import read_table_csv
+from core.compare.runner import read_table_csv
 from core.config import TrainConfig
-from core.labels import make_scheme
-from core.table import ReviewTable
+from core.io.table import ReviewTable
+from core.text.labels import make_scheme
 from gui import dialogs
 from gui.panels.compare import ComparePanel
 

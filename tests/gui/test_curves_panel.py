@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from core.trainer import BatchProgress, EpochSummary
+from core.training.trainer import BatchProgress, EpochSummary
 from gui.panels.curves import DISPLAY_LIMIT, CurvesPanel, downsample, exponential_smoothing
 
 

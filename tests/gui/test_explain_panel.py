@@ -11,14 +11,14 @@ import torch
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QTextCursor
 
-from core.batching import pad_batch
 from core.bundle import ModelBundle
 from core.config import TrainConfig
-from core.dataset import prepare_data, tokenizer_settings
 from core.explain import Explainer
-from core.labels import make_scheme
-from core.model import RecurrentClassifier
-from core.table import ReviewTable
+from core.io.table import ReviewTable
+from core.model.batch_input import pad_batch
+from core.model.classifier import RecurrentClassifier
+from core.text.labels import make_scheme
+from core.training.dataset import prepare_data, tokenizer_settings
 from gui.panels.explain import PREDICTED, ExplainPanel, class_colors, faithfulness_note
 from gui.widgets.word_view import AWAY_COLOR, TOWARD_COLOR, score_color
 

@@ -9,11 +9,11 @@ from PySide6.QtCore import Qt
 
 from core.bundle import ModelBundle
 from core.config import TrainConfig
-from core.labels import LabelScheme
 from core.metrics import compute_metrics
-from core.model import RecurrentClassifier
-from core.tokenize import TokenizerSettings
-from core.vocab import Vocabulary
+from core.model.classifier import RecurrentClassifier
+from core.text.labels import LabelScheme
+from core.text.tokenizer import TokenizerSettings
+from core.text.vocabulary import Vocabulary
 from gui.panels.results import TEXT_ROLE, MisclassifiedModel, ResultsPanel
 
 torch.set_num_threads(1)
@@ -208,8 +208,8 @@ def test_misaligned_inputs_are_refused(panel):
 
 def test_a_real_training_outcome_fills_the_panel(panel):
     """The path the main window takes: run_training's outcome, test rows mapped to texts."""
-    from core.labels import make_scheme
-    from core.pipeline import run_training
+    from core.text.labels import make_scheme
+    from core.training.pipeline import run_training
     from gui.panels.results import _read_sample_table, show_preview_outcome
 
     table = _read_sample_table().subset(list(range(160)))

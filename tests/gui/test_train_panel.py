@@ -6,8 +6,8 @@ import pytest
 
 import resources
 from core.config import preset
-from core.labels import make_scheme
-from core.readers import read_reviews
+from core.io.readers import read_reviews
+from core.text.labels import make_scheme
 from gui.panels.train import TrainPanel
 
 TIMEOUT = 60000

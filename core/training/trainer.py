@@ -16,16 +16,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.batching import bucket_batches, pad_batch
 from core.config import TrainConfig
-from core.dataset import EncodedSplit, PreparedData
-from core.device import configure_threads, describe_device, pick_device
 from core.errors import TrainingError
-from core.inference import predict_logits
 from core.metrics import compute_metrics
-from core.model import RecurrentClassifier
-from core.weight_average import WeightAverage
-from core.word_prior import SHORT_REVIEW_TOKENS, log_count_ratios, wants_prior
+from core.model.batch_input import pad_batch
+from core.model.classifier import RecurrentClassifier
+from core.model.device import configure_threads, describe_device, pick_device
+from core.predict.inference import predict_logits
+from core.training.batching import bucket_batches
+from core.training.dataset import EncodedSplit, PreparedData
+from core.training.weight_average import WeightAverage
+from core.training.word_prior import SHORT_REVIEW_TOKENS, log_count_ratios, wants_prior
 
 
 class TrainControl:

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from torch.nn import functional
 
 from core.config import TrainConfig
-from core.tanh_rnn import run_layer
+from core.model.tanh_rnn import run_layer
 
 _CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 

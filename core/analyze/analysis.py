@@ -1,8 +1,8 @@
 """Batch analysis: run a saved model over whole files and folders, streaming, in bounded memory.
 
-``analyze(inputs, bundle, out)`` reads the inputs chunk by chunk (``core.readers``), predicts
-each chunk in length-sorted batches (``core.batch_inference``), writes the rows at once
-(``core.batch_writers``) and adds them to a corpus summary (``core.corpus_summary``). Nothing
+``analyze(inputs, bundle, out)`` reads the inputs chunk by chunk (``core.io.readers``), predicts
+each chunk in length-sorted batches (``core.predict.batch_predictor``), writes the rows at once
+(``core.analyze.writers``) and adds them to a corpus summary (``core.analyze.summary``). Nothing
 grows with the input except the output file.
 
 Files written next to ``out`` (names are ``out`` plus a suffix, so two outputs in one folder
@@ -17,7 +17,7 @@ never share side files):
   and even a killed process, leaves it behind. CSV and JSON Lines outputs are complete up to
   the last chunk; a Parquet output is closed properly on cancel (not after a kill).
 
-Memory: batches are cut to an activation budget (``core.batch_inference``), and on glibc the
+Memory: batches are cut to an activation budget (``core.predict.batch_predictor``), and on glibc the
 heap's mmap threshold is pinned at 4 MB for the process. By default glibc raises that threshold
 after each large free, so every batch's activation tensors end up in the heap, fragment it, and
 the resident size creeps up by 150-200 MB over a run; pinned, large tensors go back to the
@@ -37,8 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.batch_inference import IG_STEPS, BatchPredictor, top_words
-from core.batch_pipeline import (
+from core.analyze.reading import (
     ChunkSource,
     EncodedChunk,
     EncodingSpec,
@@ -48,7 +47,8 @@ from core.batch_pipeline import (
     UnitFailed,
     should_run_in_parallel,
 )
-from core.batch_writers import (
+from core.analyze.summary import CorpusSummary, save_summary
+from core.analyze.writers import (
     Column,
     ErrorLog,
     ResultWriter,
@@ -59,12 +59,12 @@ from core.batch_writers import (
     rows_as_text,
 )
 from core.bundle import ModelBundle
-from core.corpus_summary import CorpusSummary, save_summary
-from core.device import configure_threads
 from core.errors import ReviewDataError
-from core.folders import find_table_files, scan_txt_layout
-from core.formats import SUPPORTED_SUFFIXES
-from core.table import ReviewTable
+from core.io.folders import find_table_files, scan_txt_layout
+from core.io.formats import SUPPORTED_SUFFIXES
+from core.io.table import ReviewTable
+from core.model.device import configure_threads
+from core.predict.batch_predictor import IG_STEPS, BatchPredictor, top_words
 
 _GZIP_RATIO = 0.35  # typical compressed/plain size of review text, for progress estimates
 
@@ -76,7 +76,7 @@ class BatchOptions:
     explain: str = "fast"  # fast (gradient x input) | ig (integrated gradients) | none
     top_k: int = 5
     batch_size: int = 512  # at most; long reviews and explanations get smaller batches
-    precision: str = "fp32"  # fp32 | int8 | bf16 (see core.batch_inference)
+    precision: str = "fp32"  # fp32 | int8 | bf16 (see core.predict.batch_predictor)
     text_column: str | None = None  # None: guessed per file
     id_column: str | None = None  # None: guessed; '' for none
     label_column: str | None = None  # None: guessed; '' for none (only scores agreement)

@@ -12,14 +12,14 @@ import torch
 
 from core.bundle import ModelBundle
 from core.config import TrainConfig
-from core.dataset import PreparedData, encode_texts, prepare_data
 from core.errors import ReviewDataError
-from core.inference import predict_logits, softmax
-from core.labels import LabelScheme
+from core.io.table import ReviewTable
 from core.metrics import compute_metrics
-from core.predict import Predictor
-from core.table import ReviewTable
-from core.trainer import TrainCallbacks, TrainControl, Trainer, TrainResult, evaluate_split
+from core.predict.inference import predict_logits, softmax
+from core.predict.predictor import Predictor
+from core.text.labels import LabelScheme
+from core.training.dataset import PreparedData, prepare_data
+from core.training.trainer import TrainCallbacks, TrainControl, Trainer, TrainResult, evaluate_split
 
 APP_VERSION = "0.1.0"
 
@@ -100,8 +100,7 @@ def evaluate_bundle(bundle: ModelBundle, table: ReviewTable) -> dict[str, Any]:
                               f"({bundle.scheme.describe()}).", path=table.path)
     predictor = Predictor(bundle)
     texts = [table.texts[i] for i in keep]
-    sequences = encode_texts(texts, predictor.tokenizer, bundle.vocab, bundle.config.max_length,
-                             bundle.config.truncation)
+    sequences = predictor.encode(texts)
     predicted = predict_logits(predictor.model, sequences, predictor.device).argmax(1)
     metrics = compute_metrics([class_ids[i] for i in keep], predicted, bundle.classes,
                               bundle.scheme.ordinal)

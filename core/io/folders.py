@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.encoding import decode_bytes
 from core.errors import ReviewDataError
-from core.formats import SUPPORTED_SUFFIXES, RawRecord, RecordSource
+from core.io.encoding import decode_bytes
+from core.io.formats import SUPPORTED_SUFFIXES, RawRecord, RecordSource
 
 SPLIT_FOLDERS = frozenset({"train", "test", "dev", "val", "valid", "validation"})
 UNLABELLED_FOLDERS = frozenset({"unsup", "unlabeled", "unlabelled"})

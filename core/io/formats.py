@@ -23,14 +23,14 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from core.encoding import (
+from core.errors import ReviewDataError
+from core.io.encoding import (
     SAMPLE_BYTES,
     decode_sample,
     describe_binary,
     detect_encoding,
     errors_for,
 )
-from core.errors import ReviewDataError
 
 # A review can be a whole book; the csv default of 128 KiB per field is far too small.
 # 2**31 - 1 fits a C long everywhere (sys.maxsize overflows it on Windows).

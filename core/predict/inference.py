@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from core.batching import pad_batch
-from core.fast_recurrent import fast_forward
-from core.model import RecurrentClassifier
-from core.side_by_side import run_batches, side_by_side_workers
+from core.model.batch_input import pad_batch
+from core.model.classifier import RecurrentClassifier
+from core.model.fast_recurrent import fast_forward
+from core.predict.side_by_side import run_batches, side_by_side_workers
 
 
 def predict_logits(model: RecurrentClassifier, sequences: Sequence[np.ndarray],
@@ -19,7 +19,7 @@ def predict_logits(model: RecurrentClassifier, sequences: Sequence[np.ndarray],
     """[N, C] float32 logits; the model is put in eval mode.
 
     Reviews are sorted by length so each batch pads to nearly its own length; on the CPU
-    the recurrent layers step through real tokens only (``core.fast_recurrent``) and
+    the recurrent layers step through real tokens only (``core.model.fast_recurrent``) and
     ``workers`` batches (default: one per torch thread) run side by side.
     """
     model.eval()

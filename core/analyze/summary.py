@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from core.labels import LabelScheme
+from core.text.labels import LabelScheme
 
 EXAMPLES = 5
 TOP_WORDS = 30

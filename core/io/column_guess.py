@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from core.formats import clean_label
+from core.io.formats import clean_label
 
 TEXT_NAMES = ("text", "review", "review_text", "reviewtext", "sentence", "content", "comment",
               "body", "message", "tweet", "document", "review_body")

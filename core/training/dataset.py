@@ -6,19 +6,19 @@ stratified share) and never used to choose anything; validation comes out of tra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from core.batching import truncate
 from core.config import TrainConfig
 from core.errors import ReviewDataError, TrainingError
-from core.labels import LabelScheme, make_scheme
-from core.split import stratified_split
-from core.table import ReviewTable
-from core.tokenize import Tokenizer, TokenizerSettings
-from core.vocab import Vocabulary
+from core.io.table import ReviewTable
+from core.text.encoder import TextEncoder
+from core.text.labels import LabelScheme, make_scheme
+from core.text.tokenizer import Tokenizer, TokenizerSettings
+from core.text.vocabulary import Vocabulary
+from core.training.split import stratified_split
 
 TRAIN_SPLITS = {"train", "training"}
 TEST_SPLITS = ("test", "testing", "dev", "validation", "valid", "val", "holdout")
@@ -92,11 +92,6 @@ def split_rows(table: ReviewTable, class_ids: np.ndarray, usable: np.ndarray,
     return train_pool[kept], train_pool[held], test_rows, source
 
 
-def encode_texts(texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocabulary,
-                 max_length: int, truncation: str) -> list[np.ndarray]:
-    return [truncate(vocab.encode(tokenizer.tokenize(t)), max_length, truncation) for t in texts]
-
-
 def prepare_data(table: ReviewTable, config: TrainConfig, scheme: LabelScheme | None = None,
                  progress: Callable[[float], None] | None = None,
                  cancel: Callable[[], bool] | None = None) -> PreparedData:
@@ -139,9 +134,10 @@ def prepare_data(table: ReviewTable, config: TrainConfig, scheme: LabelScheme | 
                             "reviews, so the vocabulary is empty. Lower the minimum count or "
                             "use more reviews.", path=table.path)
 
+    encoder = TextEncoder(tokenizer, vocab, config.max_length, config.truncation)
+
     def encode(rows: np.ndarray) -> EncodedSplit:
-        ids = [truncate(vocab.encode(tokens[int(r)]), config.max_length, config.truncation)
-               for r in rows]
+        ids = [encoder.encode_tokens(tokens[int(r)]) for r in rows]
         return EncodedSplit(ids, class_ids[rows], rows)
 
     if progress is not None:

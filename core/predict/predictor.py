@@ -9,10 +9,10 @@ import numpy as np
 import torch
 
 from core.bundle import ModelBundle
-from core.dataset import encode_texts
-from core.device import pick_device
-from core.inference import predict_logits, softmax
-from core.tokenize import Tokenizer
+from core.model.device import pick_device
+from core.predict.inference import predict_logits, softmax
+from core.text.encoder import TextEncoder
+from core.text.tokenizer import Tokenizer
 
 
 @dataclass
@@ -31,12 +31,12 @@ class Predictor:
         self.device = pick_device(device) if isinstance(device, str) else device
         self.model = bundle.model.to(self.device).eval()
         self.tokenizer = Tokenizer(bundle.tokenizer)
+        self.encoder = TextEncoder(self.tokenizer, bundle.vocab, bundle.config.max_length,
+                                   bundle.config.truncation)
         self.batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> list[np.ndarray]:
-        config = self.bundle.config
-        return encode_texts(texts, self.tokenizer, self.bundle.vocab, config.max_length,
-                            config.truncation)
+        return self.encoder.encode_all(texts)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         logits = predict_logits(self.model, self.encode(texts), self.device, self.batch_size)

@@ -8,7 +8,7 @@ product per block of steps); every gate goes through one in-place sigmoid (tanh 
 2*sigmoid(2z)-1). The results equal the nn.LSTM / nn.GRU / nn.RNN outputs to float rounding
 (tests check 1e-5); speed is measured by ``bench/throughput.py`` and ``bench/batch.py``.
 
-Used by ``core.inference.predict_logits`` and batch analysis without gradients; training
+Used by ``core.predict.inference.predict_logits`` and batch analysis without gradients; training
 and explanations keep torch's modules, whose backward pass they need.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from core.model import RecurrentClassifier, reverse_within_length
+from core.model.classifier import RecurrentClassifier, reverse_within_length
 
 GATE_BLOCK_BYTES = 8 * 1024 * 1024  # input gates computed for this many bytes of steps at once
 # The first layer's input gates depend only on the word, so they can be looked up from a

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from core.baselines import (
+from core.bundle import SUFFIX, ModelBundle
+from core.compare.baselines import (
     TFIDF_NAME,
     VADER_NAME,
     BaselineCancelled,
@@ -31,14 +32,13 @@ from core.baselines import (
     vader,
     vader_applies,
 )
-from core.bundle import SUFFIX, ModelBundle
 from core.config import DATA_KNOBS, MODEL_KNOBS, TrainConfig
-from core.dataset import PreparedData, prepare_data
 from core.errors import ReviewDataError, TrainingError
-from core.labels import LabelScheme
-from core.pipeline import train_model
-from core.table import ReviewTable
-from core.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
+from core.io.table import ReviewTable
+from core.text.labels import LabelScheme
+from core.training.dataset import PreparedData, prepare_data
+from core.training.pipeline import train_model
+from core.training.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 
 DEFAULT_CELLS = ("rnn", "lstm", "gru")
 BASELINES = {"tfidf": TFIDF_NAME, "vader": VADER_NAME}

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from core.dataset import PreparedData
 from core.errors import TrainingError
 from core.metrics import compute_metrics
+from core.training.dataset import PreparedData
 
 TFIDF_NAME = "TF-IDF + LogReg"
 VADER_NAME = "VADER"

@@ -4,9 +4,8 @@ Tokenizing costs about a third of predicting (IMDB reviews: about 2,400 a second
 of CPU time, against 700-900 for a 128-wide GRU or LSTM), and more once the model is fast,
 so on a machine with cores to spare a helper process reads and tokenizes the next chunks
 while this process predicts.
-The queue between them holds two chunks, so memory stays bounded. The helper imports no torch
-(``encode_text`` below repeats ``core.batching.truncate`` for that reason; a test checks that
-the two agree).
+The queue between them holds two chunks, so memory stays bounded. The helper imports no torch:
+it encodes with ``core.text.encoder``, the same numpy-only encoder training uses.
 
 Both sources yield the same events: ``EncodedChunk``, ``UnitFailed``, ``UnitDone``, and a
 final ``Finished`` (``cancelled`` when the reader stopped on request).
@@ -26,10 +25,11 @@ from typing import Any
 import numpy as np
 
 from core.errors import ReviewDataError
-from core.readers import ReadCancelled, iter_review_chunks
-from core.table import ReviewTable
-from core.tokenize import Tokenizer, TokenizerSettings
-from core.vocab import Vocabulary
+from core.io.readers import ReadCancelled, iter_review_chunks
+from core.io.table import ReviewTable
+from core.text.encoder import TextEncoder
+from core.text.tokenizer import Tokenizer, TokenizerSettings
+from core.text.vocabulary import Vocabulary
 
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # below this the helper's start-up costs more than it saves
 PARALLEL_MIN_CORES = 4  # with 2 cores the model would lose half its threads to the reader
@@ -90,29 +90,16 @@ class Finished:
 Event = EncodedChunk | UnitFailed | UnitDone | Finished
 
 
-def truncate_ids(ids: np.ndarray, max_length: int, mode: str) -> np.ndarray:
-    """The same cut as ``core.batching.truncate`` (head, tail, or a quarter head + tail)."""
-    if len(ids) <= max_length:
-        return ids
-    if mode == "head":
-        return ids[:max_length]
-    if mode == "tail":
-        return ids[-max_length:]
-    head = max_length // 4
-    return np.concatenate([ids[:head], ids[len(ids) - (max_length - head):]])
-
-
 class ChunkEncoder:
     """Tokens to ids exactly as training did; a review that fails is reported, not fatal."""
 
     def __init__(self, spec: EncodingSpec) -> None:
         self.spec = spec
-        self.tokenizer = Tokenizer(spec.tokenizer)
+        self.text_encoder = TextEncoder(Tokenizer(spec.tokenizer), spec.vocab, spec.max_length,
+                                        spec.truncation)
 
     def encode_text(self, text: str) -> np.ndarray:
-        spec = self.spec
-        ids = spec.vocab.encode(self.tokenizer.tokenize(text))
-        return truncate_ids(ids, spec.max_length, spec.truncation)
+        return self.text_encoder.encode(text)
 
     def encode(self, unit: int, table: ReviewTable) -> EncodedChunk:
         sequences, kept, failed = [], [], []

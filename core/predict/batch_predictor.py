@@ -6,7 +6,7 @@ Everything here works on encoded id arrays; reading, writing and summaries live 
 Precision choices (measured by ``bench/batch.py``):
 
 - ``fp32``: the model as trained. Without gradients (explain none, and the predictions
-  under ig) the recurrent layers run ``core.fast_recurrent``'s step loop with per-word input
+  under ig) the recurrent layers run ``core.model.fast_recurrent``'s step loop with per-word input
   gates; with gradients (explain fast, ig's path) they run torch's modules.
 - ``int8``: ``torch.ao.quantization.quantize_dynamic`` on the nn.GRU and nn.Linear layers
   (weights int8, activations quantized per step). nn.LSTM stays fp32 where oneDNN runs it:
@@ -33,12 +33,12 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from core.batching import pad_batch
 from core.explain.attribution import backward_ready, target_log_odds
-from core.fast_recurrent import fast_forward
-from core.model import RecurrentClassifier
-from core.side_by_side import run_batches, side_by_side_workers
-from core.vocab import PAD_INDEX, UNK_INDEX, Vocabulary
+from core.model.batch_input import pad_batch
+from core.model.classifier import RecurrentClassifier
+from core.model.fast_recurrent import fast_forward
+from core.predict.side_by_side import run_batches, side_by_side_workers
+from core.text.vocabulary import PAD_INDEX, UNK_INDEX, Vocabulary
 
 PRECISIONS = ("fp32", "int8", "bf16")
 EXPLAIN_METHODS = ("fast", "ig", "none")
@@ -47,7 +47,7 @@ IG_STEPS = 16
 # backward pass keeps all of them. Measured for a bidirectional 128-wide GRU/LSTM: about
 # 4.8 KB per token predicting and 17 KB per token with gradients, i.e. about 19 and 68 bytes
 # per hidden unit (x directions x layers) per token. Batches are cut to stay near the budget.
-# The step loop of core.fast_recurrent keeps only each layer's outputs (and a fixed block of
+# The step loop of core.model.fast_recurrent keeps only each layer's outputs (and a fixed block of
 # input gates): about 12 bytes per unit per token, and at most one float copy of the embedding.
 ACTIVATION_BUDGET = 256 * 1024 * 1024
 _BYTES_PER_UNIT = {"none": 20, "fast": 70, "ig": 70, "step": 12}
@@ -57,7 +57,7 @@ def token_budget(model: RecurrentClassifier, explain: str,
                  budget: int = ACTIVATION_BUDGET) -> int:
     """Tokens (rows x padded length) per batch that keep activations near ``budget`` bytes.
 
-    ``explain``: one of EXPLAIN_METHODS, or "step" for core.fast_recurrent's prediction.
+    ``explain``: one of EXPLAIN_METHODS, or "step" for core.model.fast_recurrent's prediction.
     """
     units = model.hidden_size * (2 if model.bidirectional else 1) * len(model.forward_layers)
     embedded = (4 if explain == "step" else 16) * model.embedding.output_dim
@@ -117,7 +117,7 @@ class BatchPredictor:
 
     Sorting by length means a batch pads to nearly its own length, so almost no time goes on
     padding, and the whole batch goes through unpacked recurrent layers (oneDNN for LSTM).
-    On the CPU batches run side by side (``core.side_by_side``); gradients for explanations
+    On the CPU batches run side by side (``core.predict.side_by_side``); gradients for explanations
     are taken with ``autograd.grad`` toward each batch's own inputs, so they share no state.
     """
 

@@ -3,7 +3,7 @@
 The data panel previews a file and guesses its columns (``preview_file``), training reads
 it whole (``read_reviews``) and batch analysis streams any number of files and folders
 with bounded memory (``iter_review_chunks``). Formats, encodings and folder layouts live
-in ``core.formats``, ``core.encoding`` and ``core.folders``; this module decides which
+in ``core.io.formats``, ``core.io.encoding`` and ``core.io.folders``; this module decides which
 columns play which role and what to do with rows that cannot be used.
 """
 
@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from core.column_guess import ColumnGuess, guess_columns
 from core.errors import ReviewDataError
-from core.folders import FolderSource, find_table_files, scan_txt_layout
-from core.formats import (
+from core.io.column_guess import ColumnGuess, guess_columns
+from core.io.folders import FolderSource, find_table_files, scan_txt_layout
+from core.io.formats import (
     FILE_DIALOG_FILTER,
     HEAD_RECORDS,
     SUPPORTED_SUFFIXES,
@@ -34,7 +34,7 @@ from core.formats import (
     clean_label,
     detect_format,
 )
-from core.table import ReviewTable, SkippedRow
+from core.io.table import ReviewTable, SkippedRow
 
 __all__ = [
     "FILE_DIALOG_FILTER", "SUPPORTED_SUFFIXES", "FilePreview", "ReadCancelled",

@@ -1,0 +1,1 @@
+"""Step 6, analysis: a ModelBundle and whole files in -> prediction files and a corpus summary."""

@@ -1,0 +1,1 @@
+"""Step 5, prediction: a ModelBundle and texts in -> class probabilities, for one text or many."""
