@@ -1,7 +1,10 @@
-"""The training loop: seeded, length-bucketed, with callbacks, pause, cancel and early stopping.
+"""The training loop: seeded, length-bucketed batches, pause and cancel; the rest is callbacks.
 
-Callbacks are plain functions, so the GUI wraps them into Qt signals and the CLI into a
-progress bar; this module never sees either.
+Two kinds of callback meet here. ``TrainCallbacks`` are the plain functions the GUI wraps into
+Qt signals and the CLI into a progress bar (this module never sees either); ``ProgressReport``
+feeds them. The training features around the bare loop (learning-rate decay, gradient
+clipping, weight averaging, the divergence guard, best-checkpoint keeping, early stopping) are
+``core.training.callbacks.Callback`` classes, which that module documents.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -24,8 +27,8 @@ from core.model.classifier import RecurrentClassifier
 from core.model.device import configure_threads, describe_device, pick_device
 from core.predict.inference import predict_logits
 from core.training.batching import bucket_batches
+from core.training.callbacks import Callback, FitState, default_callbacks, in_order, run_hook
 from core.training.dataset import EncodedSplit, PreparedData
-from core.training.weight_average import WeightAverage
 from core.training.word_prior import SHORT_REVIEW_TOKENS, log_count_ratios, wants_prior
 
 
@@ -121,28 +124,6 @@ class TrainResult:
     config: TrainConfig | None = None  # as trained: word_prior 'auto' settled to on or off
 
 
-_NO_MODEL = (" No model with finite outputs was reached, so nothing was kept. Lower the "
-             "learning rate.")
-
-
-def _snapshot(model: nn.Module,
-              into: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
-    """A CPU copy of the weights, reusing ``into``'s buffers so each step allocates nothing."""
-    state = model.state_dict()
-    if into is None:
-        return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
-    for key, value in state.items():
-        into[key].copy_(value.detach())
-    return into
-
-
-def _usable(model: nn.Module, val_loss: float) -> bool:
-    """Finite validation loss and finite weights: the least a kept model must have."""
-    return math.isfinite(val_loss) and all(
-        bool(torch.isfinite(v).all()) for v in model.state_dict().values()
-        if v.is_floating_point())
-
-
 def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed % (2**32))
@@ -161,20 +142,148 @@ def evaluate_split(model: RecurrentClassifier, split: EncodedSplit, classes: lis
     return loss, metrics
 
 
+class ProgressReport(Callback):
+    """Hands each batch's and each epoch's figures to the plain functions of TrainCallbacks."""
+
+    order = 10  # after the best checkpoint marks the epoch, before early stopping says why
+
+    def __init__(self, callbacks: TrainCallbacks) -> None:
+        self.callbacks = callbacks
+
+    def after_batch(self, state: FitState) -> None:
+        if self.callbacks.on_batch:
+            epochs = state.config.epochs
+            elapsed = state.elapsed()
+            fraction = state.step / (state.batches_per_epoch * epochs)
+            self.callbacks.on_batch(BatchProgress(
+                state.epoch, epochs, state.batch, state.batches_per_epoch, state.step,
+                state.loss_value, state.correct / len(state.index),
+                state.tokens / max(state.train_seconds, 1e-9), elapsed,
+                elapsed / fraction * (1 - fraction), fraction))
+
+    def after_epoch(self, state: FitState) -> None:
+        if self.callbacks.on_epoch:
+            self.callbacks.on_epoch(state.summary)
+
+
+@dataclass
+class _EpochTally:
+    """One epoch's training figures, summed over its batches."""
+
+    started: float = field(default_factory=time.perf_counter)
+    tokens: int = 0
+    loss: float = 0.0
+    correct: int = 0
+    seen: int = 0
+
+
 class Trainer:
-    """Trains one RecurrentClassifier on prepared data, as described by one TrainConfig."""
+    """Trains one RecurrentClassifier on prepared data, as described by one TrainConfig.
+
+    ``extra_callbacks`` run beside the ones the config asks for (``default_callbacks``);
+    a subclass may override ``compute_loss`` to change what each batch is trained on.
+    """
 
     def __init__(self, config: TrainConfig, callbacks: TrainCallbacks | None = None,
-                 control: TrainControl | None = None) -> None:
+                 control: TrainControl | None = None,
+                 extra_callbacks: Sequence[Callback] = ()) -> None:
         self.config = config.validate()
         self.callbacks = callbacks or TrainCallbacks()
         self.control = control or TrainControl()
+        self.extra_callbacks = list(extra_callbacks)
 
     def _status(self, message: str) -> None:
         if self.callbacks.on_status:
             self.callbacks.on_status(message)
 
+    def compute_loss(self, state: FitState) -> torch.Tensor:
+        """The batch's training loss; sets ``state.logits`` (used for the batch accuracy)."""
+        state.logits = state.model(state.ids, state.lengths)
+        return nn.functional.cross_entropy(state.logits, state.labels)
+
     def fit(self, data: PreparedData) -> TrainResult:
+        state = self._start(data)
+        callbacks = in_order([*default_callbacks(state.config), ProgressReport(self.callbacks),
+                              *self.extra_callbacks])
+        config = state.config
+        rng = np.random.default_rng(config.seed)
+        run_hook(callbacks, "before_fit", state)
+        for epoch in range(1, config.epochs + 1):
+            state.epoch = epoch
+            state.model.train()
+            tally = _EpochTally()
+            run_hook(callbacks, "before_epoch", state)
+            batches = bucket_batches(data.train.lengths, config.batch_size, rng)
+            for state.batch, state.index in enumerate(batches, 1):
+                state.paused_seconds += self.control.wait_if_paused()
+                if self.control.cancelled:
+                    state.stop("cancelled")
+                    break
+                if not self._train_batch(state, callbacks, tally):
+                    break
+            state.partial = state.stopped
+            run_hook(callbacks, "before_validate", state)
+            if state.epoch_skipped:
+                break
+            state.val_loss, state.val_metrics = state.evaluate()
+            run_hook(callbacks, "after_validate", state)
+            if state.epoch_skipped:
+                break
+            seconds = time.perf_counter() - tally.started
+            state.summary = EpochSummary(
+                epoch, tally.loss / max(tally.seen, 1), tally.correct / max(tally.seen, 1),
+                state.val_loss, state.val_metrics["accuracy"], state.val_metrics["macro_f1"],
+                seconds, tally.tokens / max(seconds, 1e-9), partial=state.partial)
+            state.history.append(state.summary)
+            run_hook(callbacks, "after_epoch", state)
+            if state.stopped:
+                break
+        run_hook(callbacks, "after_fit", state)
+        state.model.eval()
+        return TrainResult(
+            model=state.model, history=state.history, batch_losses=state.batch_losses,
+            best_epoch=state.best_epoch, stop_reason=state.stop_reason,
+            seconds=state.elapsed(), tokens_per_second=state.tokens / max(state.train_seconds,
+                                                                          1e-9),
+            device=describe_device(state.device), message=state.message, config=config)
+
+    def _train_batch(self, state: FitState, callbacks: list[Callback],
+                     tally: _EpochTally) -> bool:
+        """One optimizer step on ``state.index``; False when a callback stopped the run."""
+        step_start = time.perf_counter()
+        ids, lengths = pad_batch([state.data.train.ids[i] for i in state.index])
+        labels = torch.from_numpy(state.data.train.labels)[state.index]
+        state.ids, state.lengths = ids.to(state.device), lengths.to(state.device)
+        state.labels = labels.to(state.device)
+        run_hook(callbacks, "before_batch", state)
+        if state.stopped:
+            return False
+        state.loss = self.compute_loss(state)
+        run_hook(callbacks, "after_loss", state)
+        if state.stopped:
+            return False
+        state.optimizer.zero_grad(set_to_none=True)
+        state.loss.backward()
+        run_hook(callbacks, "after_backward", state)
+        state.optimizer.step()
+        run_hook(callbacks, "after_step", state)
+        state.step += 1
+        size = len(state.index)
+        batch_tokens = int(state.lengths.sum())
+        state.loss_value = float(state.loss.detach())
+        state.correct = int((state.logits.argmax(1) == state.labels).sum())
+        state.train_seconds += time.perf_counter() - step_start
+        state.tokens += batch_tokens
+        tally.tokens += batch_tokens
+        tally.loss += state.loss_value * size
+        tally.correct += state.correct
+        tally.seen += size
+        state.batch_losses.append((state.step, state.loss_value, state.correct / size))
+        run_hook(callbacks, "after_batch", state)
+        return not state.stopped
+
+    def _start(self, data: PreparedData) -> FitState:
+        """Check the data, seed, settle the config, and build the model and its optimizer."""
         config = self.config
         if len(data.train) == 0:
             raise TrainingError("There are no training reviews.")
@@ -185,7 +294,6 @@ class Trainer:
         if device.type == "cpu":
             configure_threads(config.threads)
         seed_everything(config.seed)
-        rng = np.random.default_rng(config.seed)
         # 'auto' is settled here, from the training reviews, and the result keeps the settled
         # config so that a saved model rebuilds the same layers.
         config = config.replace(
@@ -196,162 +304,19 @@ class Trainer:
                                      data.scheme.num_classes)
             model.embedding.set_prior(torch.from_numpy(prior))
         model.to(device)
-        # The fused kernel updates all parameters in one pass: on the CPU it cut the optimizer
-        # step from about 17 to 4 ms for a 20,000-word embedding (same update rule).
+        # The fused kernel updates all parameters in one pass instead of one per tensor (same
+        # update rule), which matters most for a large embedding on the CPU.
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate,
                                      weight_decay=config.weight_decay,
                                      fused=device.type in ("cpu", "cuda"))
-        average = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 else None
-        classes = data.scheme.classes
-        ordinal = data.scheme.ordinal
         if self.config.word_prior == "auto" and config.word_prior == "on":
             self._status(f"Word prior on (auto): the median training review is at most "
                          f"{SHORT_REVIEW_TOKENS} tokens.")
         self._status(f"Training {model.parameter_count():,} parameters on "
                      f"{describe_device(device)}; {data.describe()}")
-
-        lengths = data.train.lengths
-        batches_per_epoch = math.ceil(len(data.train) / config.batch_size)
-        total_batches = batches_per_epoch * config.epochs
-        train_labels = torch.from_numpy(data.train.labels)
-        history: list[EpochSummary] = []
-        batch_losses: list[tuple[int, float, float]] = []
-        best_state: dict[str, torch.Tensor] | None = None
-        # Until a validated model exists, the weights behind the latest finite loss, so a
-        # divergence in the first epoch still leaves a usable model.
-        last_good: dict[str, torch.Tensor] | None = None
-        best_key: tuple[float, float] | None = None
-        best_epoch = 0
-        stop_reason = "completed"
-        message = ""
-        step = 0
-        tokens_total = 0
-        train_seconds = 0.0
-        run_start = time.perf_counter()
-        paused_seconds = 0.0
-
-        for epoch in range(1, config.epochs + 1):
-            for group in optimizer.param_groups:  # step decay: finer steps once near a minimum
-                group["lr"] = config.learning_rate * config.lr_decay ** (epoch - 1)
-            model.train()
-            epoch_start = time.perf_counter()
-            epoch_tokens = 0
-            epoch_loss = 0.0
-            epoch_correct = 0
-            epoch_seen = 0
-            batches = bucket_batches(lengths, config.batch_size, rng)
-            for batch_number, index in enumerate(batches, 1):
-                paused_seconds += self.control.wait_if_paused()
-                if self.control.cancelled:
-                    stop_reason = "cancelled"
-                    break
-                step_start = time.perf_counter()
-                ids, lens = pad_batch([data.train.ids[i] for i in index])
-                labels = train_labels[index]
-                ids, lens, labels = ids.to(device), lens.to(device), labels.to(device)
-                logits = model(ids, lens)
-                loss = nn.functional.cross_entropy(logits, labels)
-                if not torch.isfinite(loss):
-                    stop_reason = "diverged"
-                    message = (f"The loss became {float(loss.detach())} at epoch {epoch}, "
-                               f"batch {batch_number}; training stopped.")
-                    break
-                if best_state is None:
-                    last_good = _snapshot(model, last_good)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if config.grad_clip > 0:
-                    nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-                optimizer.step()
-                if average is not None:
-                    average.update()
-                step += 1
-                batch_tokens = int(lens.sum())
-                loss_value = float(loss.detach())
-                correct = int((logits.argmax(1) == labels).sum())
-                train_seconds += time.perf_counter() - step_start
-                tokens_total += batch_tokens
-                epoch_tokens += batch_tokens
-                epoch_loss += loss_value * len(index)
-                epoch_correct += correct
-                epoch_seen += len(index)
-                batch_losses.append((step, loss_value, correct / len(index)))
-                if self.callbacks.on_batch:
-                    elapsed = time.perf_counter() - run_start - paused_seconds
-                    fraction = step / total_batches
-                    self.callbacks.on_batch(BatchProgress(
-                        epoch, config.epochs, batch_number, batches_per_epoch, step, loss_value,
-                        correct / len(index), tokens_total / max(train_seconds, 1e-9), elapsed,
-                        elapsed / fraction * (1 - fraction), fraction))
-            finished_epoch = stop_reason == "completed"
-            # Validate after every full epoch, and once after a cancel if nothing is kept yet,
-            # so a cancelled run always leaves a model with known figures.
-            if not finished_epoch and best_state is not None:
-                break
-            restored = False
-            if stop_reason == "diverged" and best_state is None:
-                if last_good is None:
-                    raise TrainingError(message + _NO_MODEL)
-                model.load_state_dict(last_good)
-                restored = True
-            # The averaged weights are the ones validated and kept (not after a divergence,
-            # whose average may hold the diverging steps).
-            averaged = average is not None and stop_reason != "diverged"
-            if averaged:
-                average.swap()
-            val_loss, val_metrics = evaluate_split(model, data.validation, classes, device,
-                                                   ordinal)
-            if not _usable(model, val_loss):
-                # Weights or outputs that are not finite are never kept: fall back to the best
-                # epoch, else to the weights behind the last finite training loss.
-                if stop_reason != "diverged":
-                    message = (f"The weights or validation loss ({val_loss}) stopped being "
-                               f"finite after epoch {epoch}; training stopped.")
-                stop_reason = "diverged"
-                if best_state is not None:
-                    break
-                if restored or last_good is None:
-                    raise TrainingError(message + _NO_MODEL)
-                model.load_state_dict(last_good)
-                val_loss, val_metrics = evaluate_split(model, data.validation, classes, device,
-                                                       ordinal)
-                if not _usable(model, val_loss):
-                    raise TrainingError(message + _NO_MODEL)
-            seconds = time.perf_counter() - epoch_start
-            summary = EpochSummary(
-                epoch, epoch_loss / max(epoch_seen, 1), epoch_correct / max(epoch_seen, 1),
-                val_loss, val_metrics["accuracy"], val_metrics["macro_f1"], seconds,
-                epoch_tokens / max(seconds, 1e-9), partial=not finished_epoch)
-            key = (val_metrics["accuracy"], -val_loss if math.isfinite(val_loss) else -1e9)
-            if best_key is None or key > best_key:
-                best_key = key
-                best_epoch = epoch
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in
-                              model.state_dict().items()}
-                summary.is_best = True
-                last_good = None
-            history.append(summary)
-            if self.callbacks.on_epoch:
-                self.callbacks.on_epoch(summary)
-            if stop_reason != "completed":
-                break
-            if averaged:
-                average.swap()  # training goes on from the trained weights, not the average
-            if config.early_stopping and epoch - best_epoch >= config.patience:
-                stop_reason = "early_stopping"
-                self._status(f"Early stopping: no better validation accuracy for "
-                             f"{config.patience} epochs; keeping epoch {best_epoch}.")
-                break
-
-        assert best_state is not None
-        if stop_reason == "diverged":
-            partly = any(h.partial for h in history if h.epoch == best_epoch)
-            message += (f" The last model with finite outputs was kept (epoch {best_epoch}"
-                        f"{', partly trained' if partly else ''}). Lower the learning rate.")
-        model.load_state_dict(best_state)
-        model.eval()
-        return TrainResult(
-            model=model, history=history, batch_losses=batch_losses, best_epoch=best_epoch,
-            stop_reason=stop_reason, seconds=time.perf_counter() - run_start - paused_seconds,
-            tokens_per_second=tokens_total / max(train_seconds, 1e-9),
-            device=describe_device(device), message=message, config=config)
+        return FitState(
+            config=config, data=data, model=model, optimizer=optimizer, device=device,
+            evaluate=lambda: evaluate_split(model, data.validation, data.scheme.classes,
+                                            device, data.scheme.ordinal),
+            status=self._status,
+            batches_per_epoch=math.ceil(len(data.train) / config.batch_size))
