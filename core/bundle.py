@@ -19,6 +19,7 @@ from safetensors.torch import save_file
 
 from core.config import TrainConfig
 from core.errors import BundleError, ReviewDataError
+from core.io.output_paths import check_outputs
 from core.model.classifier import RecurrentClassifier
 from core.text.labels import LabelScheme
 from core.text.tokenizer import TokenizerSettings
@@ -51,6 +52,8 @@ class ModelBundle:
     def save(self, path: str | Path) -> Path:
         """Write atomically: a crash mid-save leaves any earlier file at ``path`` untouched."""
         target = resolve_model_path(Path(path), for_writing=True)
+        source = self.info.get("source")
+        check_outputs([target], [source] if isinstance(source, str) and source else [], "model")
         target.parent.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().to("cpu").contiguous() for k, v in
                    self.model.state_dict().items()}

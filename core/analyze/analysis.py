@@ -62,6 +62,7 @@ from core.bundle import ModelBundle
 from core.errors import ReviewDataError
 from core.io.folders import find_table_files, scan_txt_layout
 from core.io.formats import SUPPORTED_SUFFIXES
+from core.io.output_paths import check_outputs, display_path, output_error
 from core.io.table import ReviewTable
 from core.model.device import configure_threads
 from core.predict.batch_predictor import IG_STEPS, BatchPredictor, top_words
@@ -172,8 +173,18 @@ def _file_unit(path: Path, given: str) -> InputUnit:
     return InputUnit(path, given, size, rows, name.endswith(".gz"))
 
 
+class _Pending:
+    """Reasons found while planning, kept until the output may be touched (then logged)."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, int | None, str]] = []
+
+    def add(self, source: str, row: int | None, reason: str) -> None:
+        self.entries.append((source, row, reason))
+
+
 def plan_inputs(inputs: Sequence[str | Path], exclude: Sequence[Path] = (),
-                errors: ErrorLog | None = None) -> list[InputUnit]:
+                errors: ErrorLog | _Pending | None = None) -> list[InputUnit]:
     """Files as given; a folder's table files one by one (so one bad file does not stop the
     rest) or, for a folder of .txt reviews, the folder. ``exclude`` keeps the run's own
     output files out. Missing inputs go to ``errors`` (or raise without one)."""
@@ -376,19 +387,21 @@ class _Run:
 
     def run(self, inputs: Sequence[str | Path]) -> tuple[SidePaths, ErrorLog, bool]:
         paths = side_paths(self.out)
+        missing = _Pending()
+        units = plan_inputs(inputs, [self.out, paths.summary, paths.errors, paths.partial],
+                            missing)
         try:
             self.out.parent.mkdir(parents=True, exist_ok=True)
             for stale in (paths.summary, paths.errors, paths.partial):
                 stale.unlink(missing_ok=True)
         except OSError as error:
-            raise ReviewDataError(f"cannot write here ({error.strerror or error}); pick another "
-                                  "output folder", path=str(self.out)) from None
+            raise output_error(error, self.out) from None
         errors = ErrorLog(paths.errors)
-        units = plan_inputs(inputs, [self.out, paths.summary, paths.errors, paths.partial],
-                            errors)
+        for source, row, reason in missing.entries:
+            errors.add(source, row, reason)
         paths.partial.write_text(f"Batch analysis started {_now()} and not finished: "
-                                 f"{self.out.name} holds only part of the input.\n",
-                                 encoding="utf-8")
+                                 f"{display_path(self.out.name)} holds only part of the "
+                                 "input.\n", encoding="utf-8")
         self.parallel = should_run_in_parallel(self.options.parallel_read,
                                                sum(u.size for u in units))
         threads = self.options.threads
@@ -488,11 +501,12 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
         raise ReviewDataError("no inputs: pick at least one review file or folder")
     if options.top_k < 0 or options.batch_size < 1 or options.chunk_size < 1:
         raise ReviewDataError("top-k must be 0 or more, batch and chunk sizes at least 1")
+    paths = side_paths(target)
+    check_outputs([target, paths.summary, paths.errors, paths.partial], inputs)
     limit_heap_growth()
     run = _Run(bundle, target, options, on_progress, on_preview, cancel)
     started_at = _now()
     failure: BaseException | None = None
-    paths = side_paths(target)
     errors: ErrorLog | None = None
     finished = False
     threads_before = torch.get_num_threads()
@@ -540,7 +554,8 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
         paths.partial.write_text(
             f"Batch analysis started {started_at} stopped after {run.summary.rows} reviews "
             f"({'cancelled' if failure is None else 'failed: ' + str(failure)}). "
-            f"{target.name} holds only those; see {paths.summary.name}.\n", encoding="utf-8")
+            f"{display_path(target.name)} holds only those; see "
+            f"{display_path(paths.summary.name)}.\n", encoding="utf-8", errors="backslashreplace")
     if failure is not None:
         raise failure
     return BatchResult(output=target, summary_path=paths.summary,

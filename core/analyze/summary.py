@@ -235,8 +235,14 @@ def save_summary(document: dict[str, Any], path: str | Path) -> Path:
     """Write the JSON atomically, so a reader never sees half a summary."""
     target = Path(path)
     temp = target.with_name(f".{target.name}.tmp")
-    temp.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(temp, target)
+    try:
+        # backslashreplace: a file name that is not UTF-8 must not fail the run
+        temp.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8",
+                        errors="backslashreplace")
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     return target
 
 

@@ -20,11 +20,18 @@ from core.errors import ReviewDataError
 
 OUTPUT_FORMATS: dict[str, str] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
                                   ".parquet": "parquet"}
-OUTPUT_DIALOG_FILTER = ("CSV (*.csv);;JSON Lines (*.jsonl);;Parquet (*.parquet)")
 LIST_SEPARATOR = " "
 """Top words in a CSV cell are joined by a space (tokens never hold whitespace)."""
 
 ERROR_COLUMNS = ("source", "row", "reason")
+WRITE_ERRORS = "backslashreplace"
+"""A file name that is not UTF-8 (or a lone surrogate from a JSON escape) is written as
+``\\udcff`` rather than failing the run."""
+
+
+def printable(text: str) -> str:
+    """Text that encodes as UTF-8: lone surrogates (non-UTF-8 file names) become escapes."""
+    return text.encode("utf-8", WRITE_ERRORS).decode("utf-8")
 
 
 def output_format(path: str | Path) -> str:
@@ -104,7 +111,8 @@ def _csv_cell(value: Any, kind: str) -> Any:
 class CsvResultWriter(ResultWriter):
     def __init__(self, path: Path, columns: Sequence[Column]) -> None:
         super().__init__(path, columns)
-        self._stream: TextIO = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self._stream: TextIO = open(path, "w", newline="", encoding="utf-8",  # noqa: SIM115
+                                      errors=WRITE_ERRORS)
         self._writer = csv.writer(self._stream)
         self._writer.writerow([c.name for c in self.columns])
         self._stream.flush()
@@ -131,7 +139,8 @@ def _json_value(value: Any, kind: str) -> Any:
 class JsonLinesResultWriter(ResultWriter):
     def __init__(self, path: Path, columns: Sequence[Column]) -> None:
         super().__init__(path, columns)
-        self._stream: TextIO = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._stream: TextIO = open(path, "w", encoding="utf-8", newline="\n",  # noqa: SIM115
+                                      errors=WRITE_ERRORS)
 
     def _write(self, data: dict[str, Sequence[Any]], count: int) -> None:
         lists = [(c.name, data[c.name], c.kind) for c in self.columns]
@@ -157,17 +166,31 @@ class ParquetResultWriter(ResultWriter):
         types = {"str": pa.string(), "int": pa.int64(), "float": pa.float32(),
                  "words": pa.list_(pa.string())}
         self.schema = pa.schema([pa.field(c.name, types[c.kind]) for c in self.columns])
-        self._writer: Any = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+        # through an open file: pyarrow cannot take a path whose name is not UTF-8
+        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._writer: Any = pq.ParquetWriter(self._file, self.schema, compression="zstd")
 
     def _write(self, data: dict[str, Sequence[Any]], count: int) -> None:
-        arrays = [self._pa.array(data[c.name], type=field.type)
+        arrays = [self._array(data[c.name], field.type)
                   for c, field in zip(self.columns, self.schema)]
         self._writer.write_table(self._pa.Table.from_arrays(arrays, schema=self.schema))
+
+    def _array(self, values: Sequence[Any], kind: Any) -> Any:
+        try:
+            return self._pa.array(values, type=kind)
+        except (UnicodeEncodeError, self._pa.ArrowException):
+            if kind == self._pa.string():
+                values = [None if v is None else printable(v) for v in values]
+            elif kind == self._pa.list_(self._pa.string()):
+                values = [None if v is None else [printable(w) for w in v] for v in values]
+            return self._pa.array(values, type=kind)
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if not self._file.closed:
+            self._file.close()
 
 
 def open_result_writer(path: str | Path, columns: Sequence[Column]) -> ResultWriter:
@@ -201,7 +224,8 @@ class ErrorLog:
 
     def add(self, source: str, row: int | None, reason: str) -> None:
         if self._stream is None:
-            self._stream = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            self._stream = open(self.path, "w", newline="", encoding="utf-8",  # noqa: SIM115
+                                errors=WRITE_ERRORS)
             self._writer = csv.writer(self._stream)
             self._writer.writerow(ERROR_COLUMNS)
         cells = (source, "" if row is None else str(row), reason)
@@ -226,13 +250,14 @@ def read_result_preview(path: str | Path, limit: int = 200) -> tuple[list[str], 
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        handle = pq.ParquetFile(str(target))
-        names = handle.schema_arrow.names
-        rows: list[list[str]] = []
-        for batch in handle.iter_batches(batch_size=limit):
-            for record in batch.to_pylist():
-                rows.append([_preview_text(record[n]) for n in names])
-            break
+        with open(target, "rb") as raw:  # a file object: the name need not be UTF-8
+            handle = pq.ParquetFile(raw)
+            names = handle.schema_arrow.names
+            rows: list[list[str]] = []
+            for batch in handle.iter_batches(batch_size=limit):
+                for record in batch.to_pylist():
+                    rows.append([_preview_text(record[n]) for n in names])
+                break
         return names, rows[:limit]
     with open(target, encoding="utf-8", newline="") as stream:
         if fmt == "csv":

@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_cli(argv: list[str]) -> int:
     """Parse and run one command; user errors print one line and exit 2, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        # a file name that is not UTF-8 prints as \xNN instead of failing the command
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from pathlib import Path
 
+from core.bundle import SUFFIX
 from core.cli.progress import ProgressBar
 from core.cli.train import add_column_options, add_config_options, config_from_args, parse_cuts
 from core.compare.runner import (
@@ -14,9 +16,11 @@ from core.compare.runner import (
     RunEvent,
     default_variants,
     run_comparison,
+    slug,
 )
 from core.config import CELLS
 from core.errors import ReviewDataError
+from core.io.output_paths import check_outputs, save_with_fallback
 from core.metrics import format_duration
 from core.text.labels import make_scheme
 from core.training.trainer import TrainControl
@@ -68,6 +72,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ReviewDataError("Nothing to compare: name cells with --cells or add --baselines.")
     if args.out.exists() and not args.out.is_dir():
         raise ReviewDataError("--out must be a folder.", path=str(args.out))
+    written = [args.out / TABLE_CSV, args.out / TABLE_MARKDOWN,
+               *(args.out / f"{slug(v.name)}{SUFFIX}" for v in default_variants(base, cells))]
+    check_outputs(written, [args.file], "comparison")  # before training, not after
     table = read_reviews(args.file, text_column=args.text_col, label_column=args.label_col,
                          split_column=args.split_col, max_rows=args.max_rows)
     if table.labels is None:
@@ -114,14 +121,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    saved = result.save_models(args.out)
-    result.to_csv(args.out / TABLE_CSV)
-    (args.out / TABLE_MARKDOWN).write_text(result.to_markdown(), encoding="utf-8")
+    def save(folder: Path) -> dict[str, Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        models = result.save_models(folder)
+        result.to_csv(folder / TABLE_CSV)
+        (folder / TABLE_MARKDOWN).write_text(result.to_markdown(), encoding="utf-8")
+        return models
+
+    saved, rescued = save_with_fallback(save, args.out, "comparison")
+    folder = args.out if rescued is None else next(iter(saved.values()), args.out).parent
     print()
     print(result.to_text())
     print()
     for name, path in saved.items():
         print(f"Saved {name} to {path}")
-    print(f"Table: {args.out / TABLE_CSV} and {args.out / TABLE_MARKDOWN}")
+    print(f"Table: {folder / TABLE_CSV} and {folder / TABLE_MARKDOWN}")
+    if rescued:
+        print(f"warning: {rescued}", file=sys.stderr)
+        return 1
     return 130 if result.cancelled else 0

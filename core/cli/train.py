@@ -7,12 +7,14 @@ import csv
 import dataclasses
 import json
 import signal
+import sys
 from pathlib import Path
 
-from core.bundle import DEFAULT_NAME, ModelBundle
+from core.bundle import ModelBundle, resolve_model_path
 from core.cli.progress import ProgressBar
 from core.config import CELLS, POOLINGS, TOKENIZERS, TRUNCATIONS, WORD_PRIOR_MODES, TrainConfig
 from core.errors import ReviewDataError
+from core.io.output_paths import check_outputs, save_with_fallback
 from core.io.readers import read_reviews
 from core.metrics import format_duration, format_metrics
 from core.predict.predictor import Predictor
@@ -108,8 +110,19 @@ def parse_cuts(text: str | None) -> list[float] | None:
             from None
 
 
+REPORT_NAMES = ("metrics.json", "history.csv")
+
+
+def model_outputs(out: Path) -> tuple[Path, list[Path]]:
+    """The model file ``--out`` names and every file training writes beside it."""
+    target = resolve_model_path(out, for_writing=True)
+    return target, [target, *(target.parent / name for name in REPORT_NAMES)]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    target, written = model_outputs(args.out)
+    check_outputs(written, [args.file], "model")  # before hours of training, not after
     table = read_reviews(args.file, text_column=args.text_col, label_column=args.label_col,
                          split_column=args.split_col, max_rows=args.max_rows)
     if table.labels is None:
@@ -142,8 +155,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     bundle = outcome.bundle
-    target = bundle.save(args.out)
-    write_reports(bundle, target.parent if target.name == DEFAULT_NAME else target.parent)
+
+    def save(path: Path) -> Path:
+        saved = bundle.save(path)
+        write_reports(bundle, saved.parent)
+        return saved
+
+    target, rescued = save_with_fallback(save, target, "model")
     result = outcome.result
     print(f"Stopped: {result.stop_reason} (best epoch {result.best_epoch}) after "
           f"{format_duration(result.seconds)}, {result.tokens_per_second:,.0f} tokens/s")
@@ -152,6 +170,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if "test" in bundle.metrics:
         print(f"\nTest ({bundle.info['test_source']}):")
         print(format_metrics(bundle.metrics["test"]))
+    if rescued:
+        print(f"\nwarning: {rescued}", file=sys.stderr)
+        return 1
     print(f"\nSaved model to {target}")
     return 0
 

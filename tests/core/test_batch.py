@@ -127,7 +127,7 @@ def test_a_broken_file_in_a_folder_is_reported_and_the_others_are_read(tmp_path,
     write_reviews(folder / "a.csv", count=10, seed=1)
     (folder / "b.parquet").write_bytes(b"PAR1 this is not parquet at all")
     write_reviews(folder / "c.csv", count=7, seed=2)
-    out = folder / "results.csv"  # inside the input folder: must not read itself
+    out = tmp_path / "results.csv"  # inside the folder it is refused (test_output_safety)
     result = analyze([folder], bundle, out, ONE)
     assert result.reviews == 17
     sources = {r["source"].rsplit("/", 1)[-1] for r in read_output(out)}
