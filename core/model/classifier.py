@@ -1,9 +1,9 @@
 """RecurrentClassifier: embedding -> RNN / LSTM / GRU layers -> pooling over time -> classes.
 
-Padded batches run through the recurrent layers *unpacked*: oneDNN runs the LSTM about three
-times faster that way on the CPU than on a PackedSequence. Results still equal the packed
-computation: forward directions read padding only after each review ends (and pooling masks
-it), and backward directions read each review reversed within its own length.
+Padded batches run through the recurrent layers *unpacked*: oneDNN runs the LSTM much faster
+that way on the CPU than on a PackedSequence (README has the figure). Results still equal the
+packed computation: forward directions read padding only after each review ends (and pooling
+masks it), and backward directions read each review reversed within its own length.
 """
 
 from __future__ import annotations

@@ -44,11 +44,11 @@ PRECISIONS = ("fp32", "int8", "bf16")
 EXPLAIN_METHODS = ("fast", "ig", "none")
 IG_STEPS = 16
 # Memory per batch: the recurrent layers keep gate activations for every position, and a
-# backward pass keeps all of them. Measured for a bidirectional 128-wide GRU/LSTM: about
-# 4.8 KB per token predicting and 17 KB per token with gradients, i.e. about 19 and 68 bytes
-# per hidden unit (x directions x layers) per token. Batches are cut to stay near the budget.
-# The step loop of core.model.fast_recurrent keeps only each layer's outputs (and a fixed block of
-# input gates): about 12 bytes per unit per token, and at most one float copy of the embedding.
+# backward pass keeps all of them. _BYTES_PER_UNIT holds the measured bytes per hidden unit
+# (x directions x layers) per token, rounded up (README, batch analysis memory); batches are
+# cut to stay near the budget. The step loop of core.model.fast_recurrent keeps only each
+# layer's outputs (and a fixed block of input gates), and at most one float copy of the
+# embedding.
 ACTIVATION_BUDGET = 256 * 1024 * 1024
 _BYTES_PER_UNIT = {"none": 20, "fast": 70, "ig": 70, "step": 12}
 

@@ -1,9 +1,8 @@
 """An exponential moving average of a model's weights, validated and kept instead of the raw ones.
 
 Why: Adam's last steps leave the weights wherever the last few batches pushed them; an average
-over the recent steps sits nearer the middle of that noise and generalises better (IMDB test
-90.48% / 90.24% over two seeds against 89.82% without; README), for the cost of one extra pass
-over the weights per step.
+over the recent steps sits nearer the middle of that noise and generalises better (README,
+Accuracy, gives the figures), for the cost of one extra pass over the weights per step.
 """
 
 from __future__ import annotations
@@ -14,8 +13,7 @@ from torch import nn
 # After n updates the decay is min(decay, (1 + n) / (WARMUP + n)): the newest weights count
 # 9 / (n + 10), so the average spans about the last tenth of the steps so far and early
 # epochs are not judged on barely trained weights. The cap binds only after ~(WARMUP - 1) /
-# (1 - decay) steps (1,790 at 0.995): IMDB's 3 epochs (1,056 steps) and RT's runs never reach
-# it, SST-2 (947 steps an epoch) does from its second epoch.
+# (1 - decay) steps, which short runs never reach (README says which of the benchmark runs do).
 WARMUP = 10
 
 
