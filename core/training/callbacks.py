@@ -3,8 +3,9 @@
 ``Trainer.fit`` (core/training/trainer.py) only runs batches, validates and reports; it calls
 every callback's hooks at fixed points, in the manner of fastai's callbacks. A callback reads
 and changes the run through the ``FitState`` it is handed, and ends the run with
-``state.stop(reason)``. A new training feature is a new callback listed in
-``default_callbacks``, never a branch in the loop.
+``state.stop(reason)``. A new training feature is a new callback, listed in
+``default_callbacks`` when the config asks for it (or handed to ``Trainer(extra_callbacks=)``),
+never a branch in the loop.
 
 The hooks, in the order the loop calls them::
 
@@ -22,11 +23,16 @@ The hooks, in the order the loop calls them::
         after_epoch            state.summary: this epoch's EpochSummary, already in history
     after_fit
 
-Any hook may call ``state.stop(reason, message)``: the loop ends the batch (after
-before_batch, after_loss or after_batch), the epoch's batches, or the run (after after_epoch)
-at the next of those points, and a stopped run is not stopped again. ``state.skip_epoch()``
-(from before_validate or after_validate) gives the epoch no figures and ends the run.
-Callbacks run in ascending ``order``, then in list order.
+Any hook may call ``state.stop(reason, message)``. The loop looks after before_batch and
+after_loss (the batch then takes no optimizer step), after after_batch, and after after_epoch;
+a stop inside the batches still validates the epoch (``state.partial``), then the run ends.
+``state.skip_epoch()`` (from before_validate or after_validate) gives the epoch no figures and
+ends the run.
+
+Callbacks run in ascending ``order``, then in list order. The standard ones: BestCheckpoint
+-10 (first, so the others see an epoch as kept or skipped), most 0, the trainer's
+ProgressReport 10, EarlyStopping 20, DivergenceGuard 50 (judges the loss with every added
+term), GradientClip 80 (clips every added gradient).
 """
 
 from __future__ import annotations
@@ -163,6 +169,7 @@ class WeightAveraging(Callback):
 
     def before_fit(self, state: FitState) -> None:
         self.average = WeightAverage(state.model, self.decay)
+        self.swapped = False
 
     def after_step(self, state: FitState) -> None:
         self.average.update()
@@ -192,6 +199,9 @@ class BestCheckpoint(Callback):
     def __init__(self) -> None:
         self.best: dict[str, torch.Tensor] | None = None
         self.key: tuple[float, float] | None = None
+
+    def before_fit(self, state: FitState) -> None:
+        self.best, self.key = None, None
 
     def before_validate(self, state: FitState) -> None:
         if state.partial and self.best is not None:
@@ -262,6 +272,9 @@ class DivergenceGuard(Callback):
     def __init__(self) -> None:
         self.last_good: dict[str, torch.Tensor] | None = None
         self.restored = False
+
+    def before_fit(self, state: FitState) -> None:
+        self.last_good, self.restored = None, False
 
     def after_loss(self, state: FitState) -> None:
         if not torch.isfinite(state.loss):
