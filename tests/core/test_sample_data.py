@@ -23,9 +23,9 @@ def rows() -> list[dict[str, str]]:
         return list(reader)
 
 
-def test_sample_has_about_480_unique_texts(rows: list[dict[str, str]]) -> None:
+def test_sample_has_about_1200_unique_texts(rows: list[dict[str, str]]) -> None:
     texts = [row["text"] for row in rows]
-    assert 450 <= len(rows) <= 520
+    assert 1000 <= len(rows) <= 1500  # a binary test split of about a hundred reviews
     assert len(set(texts)) == len(texts)
     assert len({row["id"] for row in rows}) == len(rows)
 
@@ -39,14 +39,45 @@ def test_sample_texts_are_short_and_not_empty(rows: list[dict[str, str]]) -> Non
         assert 1 <= len(re.findall(r"[.!?](?:\s|$)", text)) <= 4, text
 
 
-def test_every_star_rating_has_at_least_80_rows(rows: list[dict[str, str]]) -> None:
+def test_every_star_rating_has_at_least_200_rows(rows: list[dict[str, str]]) -> None:
     counts = collections.Counter(int(row["stars"]) for row in rows)
     assert set(counts) == {1, 2, 3, 4, 5}
-    assert min(counts.values()) >= 80
+    assert min(counts.values()) >= 200
 
 
 def test_every_domain_is_present(rows: list[dict[str, str]]) -> None:
     assert {row["domain"] for row in rows} == {"hotel", "product", "film", "app"}
+
+
+def test_topic_words_appear_at_every_rating(rows: list[dict[str, str]]) -> None:
+    """A model must read what is said about the room, not learn that 'room' is negative."""
+    for word in ("hotel", "room", "staff", "battery", "plot", "app", "update"):
+        stars = {row["stars"] for row in rows if re.search(rf"\b{word}\b", row["text"], re.I)}
+        assert stars == {"1", "2", "3", "4", "5"}, word
+
+
+def test_sample_holds_the_hard_cases(rows: list[dict[str, str]]) -> None:
+    """Sarcasm, hopeful openings of complaints, negated praise and typos are all in it."""
+    negative = [row["text"] for row in rows if row["stars"] in ("1", "2")]
+    positive = [row["text"] for row in rows if row["stars"] in ("4", "5")]
+    assert sum("Oh great," in text for text in negative) >= 20
+    assert sum("wanted to love" in text for text in negative) >= 5
+    assert sum("Not bad at all" in text for text in positive) >= 10
+    assert sum("expected the worst" in text for text in positive) >= 5
+    typos = ("definately", "realy", "reccomend", "teh ", "dissapoint", "freindly")
+    assert sum(any(t in text for t in typos) for text in negative + positive) >= 10
+
+
+def test_the_generator_rebuilds_the_shipped_file(tmp_path) -> None:
+    """The CSV is the generator's output, so the two never drift apart."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_sample_reviews", resources.RESOURCES_DIR.parent / "tools" / "make_sample_reviews.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write_csv(tmp_path / "sample.csv", module.generate())
+    assert (tmp_path / "sample.csv").read_bytes() == SAMPLE_REVIEWS.read_bytes()
 
 
 def test_every_named_icon_is_a_valid_svg() -> None:

@@ -84,7 +84,7 @@ def app_settings(tmp_path: Path) -> AppSettings:
 
 @pytest.fixture
 def tiny_config() -> TrainConfig:
-    """Trains on the 480 sample reviews in about a second."""
+    """Trains on the 1,200 sample reviews in a few seconds."""
     return TrainConfig(cell="gru", bidirectional=False, embedding_dim=8, hidden_size=8,
                        epochs=2, batch_size=32, max_length=40, vocab_size=400,
                        early_stopping=False, threads=1, learning_rate=0.01)

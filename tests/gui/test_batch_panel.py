@@ -83,7 +83,7 @@ def test_a_run_writes_the_file_and_shows_rows_and_charts(qtbot, panel, model_fil
     with qtbot.waitSignal(panel.analysis_finished, timeout=TIMEOUT) as finished:
         run(qtbot, panel)
     result = finished.args[0]
-    assert out.exists() and result.reviews == 480 and not result.partial
+    assert out.exists() and result.reviews == 1200 and not result.partial
     assert panel.rows_model.rowCount() == 100
     header = [panel.rows_model.headerData(i, Qt.Orientation.Horizontal)
               for i in range(panel.rows_model.columnCount())]
@@ -93,10 +93,10 @@ def test_a_run_writes_the_file_and_shows_rows_and_charts(qtbot, panel, model_fil
             if type(item).__name__ == "BarGraphItem"]
     assert len(bars) == 1 and panel.class_chart.getPlotItem().getAxis("left").isVisible()
     heights = list(bars[0].opts["height"])
-    assert sum(heights) == 480
-    assert "Done" in panel.summary_label.text() and "480 reviews" in panel.summary_label.text()
+    assert sum(heights) == 1200
+    assert "Done" in panel.summary_label.text() and "1,200 reviews" in panel.summary_label.text()
     assert panel.uncertain_model.rowCount() == panel.confident_model.rowCount() == 5
-    assert panel.files_model.row_values(0)[:2] == ["sample_reviews.csv", "480"]
+    assert panel.files_model.row_values(0)[:2] == ["sample_reviews.csv", "1,200"]
     assert panel.progress.value() == 1000
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
 

@@ -34,7 +34,7 @@ def write_csv(folder: Path, rows: list[str], header: str = "text,label") -> Path
 
 def test_opening_the_sample_guesses_columns_and_a_binary_scheme(qtbot, panel):
     table, scheme = open_file(qtbot, panel, resources.SAMPLE_REVIEWS)
-    assert len(table) == 480
+    assert len(table) == 1200
     assert (panel.text_combo.currentText(), panel.label_combo.currentText()) == ("text", "stars")
     assert scheme.classes == ["negative", "positive"]
 
@@ -56,8 +56,8 @@ def test_the_preview_marks_the_chosen_columns(qtbot, panel):
 def test_binary_scheme_leaves_three_stars_out(qtbot, panel):
     open_file(qtbot, panel, resources.SAMPLE_REVIEWS)
     counts, left_out = panel.class_counts()
-    assert left_out == 96 and sum(counts) == 384
-    assert "96 left out" in panel.counts_label.text()
+    assert left_out == 240 and sum(counts) == 960
+    assert "240 left out" in panel.counts_label.text()
 
 
 def test_five_class_scheme_draws_five_bars(qtbot, panel):
@@ -65,7 +65,7 @@ def test_five_class_scheme_draws_five_bars(qtbot, panel):
     with qtbot.waitSignal(panel.table_ready) as blocker:
         panel.set_scheme_kind("five")
     assert blocker.args[1].num_classes == 5
-    assert len(panel.bar_counts) == 5 and sum(panel.bar_counts) == 480
+    assert len(panel.bar_counts) == 5 and sum(panel.bar_counts) == 1200
 
 
 def test_moving_a_cut_point_moves_reviews_between_classes(qtbot, panel):
