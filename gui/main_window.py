@@ -1,18 +1,22 @@
 """The main window: menus, tabs, the status bar, and the wiring between panels.
 
 Panels never talk to each other; they emit signals and take data through small methods,
-and this window connects them. Panels written for later issues (Results, Explain, Compare,
-Batch) are imported if present and shown as a placeholder otherwise.
+and this window connects them. Every tab is one line of ``PANELS``: its panel class, the
+window signals it listens to (a window signal -> a method of the panel) and the panel
+signals the window handles (a panel signal -> a method of the window). A name that does
+not exist on either side raises when the window is built, so a wiring slip cannot pass
+unnoticed.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QThread
+from PySide6.QtCore import QSize, Qt, QThread, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -36,43 +40,60 @@ from PySide6.QtWidgets import (
 )
 
 import resources
+from core import app_version
 from core.bundle import SUFFIX, ModelBundle
 from core.errors import ReviewDataError
-from core.io.readers import FILE_DIALOG_FILTER
 from core.io.table import ReviewTable
 from core.text.labels import LabelScheme
-from core.training.pipeline import APP_VERSION, TrainingOutcome
+from core.training.pipeline import TrainingOutcome
 from gui import dialogs
+from gui.file_dialogs import MODEL_FILTER, OPEN_MODEL_FILTER, REVIEWS_FILTER
+from gui.panels.base import Panel
+from gui.panels.batch import BatchPanel
+from gui.panels.compare import ComparePanel
 from gui.panels.data import DataPanel
+from gui.panels.explain import ExplainPanel
+from gui.panels.results import ResultsPanel
 from gui.panels.train import TrainPanel
 from gui.settings import AppSettings
 
 log = logging.getLogger(__name__)
 
-MODEL_FILTER = f"Review Analyzer model (*{SUFFIX})"
-TAB_NAMES = ("Data", "Train", "Results", "Explain", "Compare", "Batch")
-TAB_ICONS = {"Data": "open", "Train": "train", "Results": "model", "Explain": "explain",
-             "Compare": "compare", "Batch": "batch"}
+REQUIRED_PANELS: dict[str, type[Panel]] = {"Data": DataPanel, "Train": TrainPanel}
 
 
-def optional_panel(module: str, class_name: str) -> type[QWidget] | None:
-    """The panel class if its module imports (panels for later issues may not exist yet)."""
-    try:
-        return getattr(importlib.import_module(f"gui.panels.{module}"), class_name)
-    except ImportError:
-        log.info("panel gui.panels.%s not available yet", module)
-    except Exception:  # noqa: BLE001 - a broken optional panel must not stop the window
-        log.exception("panel gui.panels.%s failed to import", module)
-    return None
+@dataclass(frozen=True)
+class PanelEntry:
+    """One tab: what it shows, and how it is connected to the window."""
+
+    name: str
+    panel: type[Panel]
+    icon: str
+    listens: Mapping[str, str] = field(default_factory=dict)  # window signal -> panel method
+    tells: Mapping[str, str] = field(default_factory=dict)  # panel signal -> window method
+    needs_model: bool = False  # the tab is enabled only while a model is loaded
 
 
-class Placeholder(QLabel):
-    """Shown in a tab whose panel is not written yet."""
-
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
-        super().__init__(f"{name}: coming soon", parent)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setEnabled(False)
+PANELS: tuple[PanelEntry, ...] = (
+    PanelEntry("Data", DataPanel, "open", tells={
+        "table_ready": "_on_table_ready", "table_cleared": "_on_table_cleared",
+        "file_opened": "_on_file_opened", "columns_changed": "_on_columns_changed",
+        "explain_requested": "explain_text"}),
+    PanelEntry("Train", TrainPanel, "train", listens={"table_changed": "set_data"}, tells={
+        "training_started": "_on_training_started",
+        "training_finished": "_on_training_finished"}),
+    PanelEntry("Results", ResultsPanel, "model", listens={
+        "outcome_ready": "show_training_outcome", "model_loaded": "show_metrics_only"},
+        tells={"review_activated": "explain_text"}),
+    PanelEntry("Explain", ExplainPanel, "explain", listens={
+        "model_changed": "set_bundle", "explain_requested": "explain_text"},
+        needs_model=True),
+    PanelEntry("Compare", ComparePanel, "compare", listens={
+        "table_changed": "set_table", "base_config_changed": "set_base_config"},
+        tells={"model_chosen": "set_bundle"}),
+    PanelEntry("Batch", BatchPanel, "batch", listens={"model_changed": "set_bundle"},
+               needs_model=True),
+)
 
 
 def describe_bundle(bundle: ModelBundle, source: str = "") -> str:
@@ -99,12 +120,27 @@ def describe_bundle(bundle: ModelBundle, source: str = "") -> str:
     return " · ".join(parts)
 
 
-class MainWindow(QMainWindow):
-    """Review Analyzer's window; ``settings`` is injectable so tests use a temporary store."""
+class WiringError(AttributeError):
+    """A ``PanelEntry`` names a signal or a method that is not there."""
 
-    def __init__(self, settings: AppSettings | None = None,
-                 parent: QWidget | None = None) -> None:
+
+class MainWindow(QMainWindow):
+    """Review Analyzer's window; ``settings`` is injectable so tests use a temporary store,
+    and ``panels`` so they can build it from another list."""
+
+    # What the window tells the panels; a panel listens by naming one in its PanelEntry.
+    table_changed = Signal(object, object)  # ReviewTable, LabelScheme (None, None: no data)
+    base_config_changed = Signal(object)  # TrainConfig of the Train form or of a run started
+    model_changed = Signal(object, str)  # ModelBundle, its file ('' when trained here)
+    model_loaded = Signal(object)  # ModelBundle opened from a file
+    outcome_ready = Signal(object)  # TrainingOutcome of a finished run
+    explain_requested = Signal(str)  # a review to explain
+
+    def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None,
+                 *, panels: tuple[PanelEntry, ...] = PANELS) -> None:
+        check_wiring(panels)
         super().__init__(parent)
+        self.entries = panels
         self.settings = settings or AppSettings()
         self.bundle: ModelBundle | None = None
         self.bundle_path = ""
@@ -127,23 +163,14 @@ class MainWindow(QMainWindow):
     def _build_panels(self) -> None:
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.data_panel = DataPanel()
-        self.train_panel = TrainPanel()
-        self.panels: dict[str, QWidget] = {"Data": self.data_panel, "Train": self.train_panel}
-        for name, module in (("Results", "results"), ("Explain", "explain"),
-                             ("Compare", "compare"), ("Batch", "batch")):
-            cls = optional_panel(module, f"{name}Panel")
-            panel: QWidget | None = None
-            if cls is not None:
-                try:
-                    panel = cls()
-                except Exception:  # noqa: BLE001 - see optional_panel
-                    log.exception("could not build the %s panel", name)
-            self.panels[name] = panel if panel is not None else Placeholder(name)
-        for name in TAB_NAMES:
-            self.tabs.addTab(self.panels[name], QIcon(str(resources.icon_path(TAB_ICONS[name]))),
-                             name)
+        self.panels: dict[str, Panel] = {}
+        for entry in self.entries:
+            panel = entry.panel()
+            self.panels[entry.name] = panel
+            self.tabs.addTab(panel, QIcon(str(resources.icon_path(entry.icon))), entry.name)
         self.tabs.setIconSize(QSize(18, 18))
+        self.data_panel: DataPanel = self.panels["Data"]  # type: ignore[assignment]
+        self.train_panel: TrainPanel = self.panels["Train"]  # type: ignore[assignment]
 
         self.model_banner = QLabel()
         self.model_banner.setObjectName("modelBanner")
@@ -161,10 +188,9 @@ class MainWindow(QMainWindow):
         self.model_status = QLabel("No model")
         self.statusBar().addPermanentWidget(self.model_status)
 
-    def panel(self, name: str) -> QWidget | None:
-        """A real panel by tab name, or None while that tab shows a placeholder."""
-        widget = self.panels.get(name)
-        return None if isinstance(widget, Placeholder) else widget
+    def panel(self, name: str) -> Panel:
+        """The panel of the tab called ``name``."""
+        return self.panels[name]
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
@@ -190,8 +216,8 @@ class MainWindow(QMainWindow):
 
         view_menu = menu.addMenu("&View")
         self.tab_actions: list[QAction] = []
-        for index, name in enumerate(TAB_NAMES):
-            action = _action(self, f"{name} tab", f"Ctrl+{index + 1}",
+        for index, entry in enumerate(self.entries):
+            action = _action(self, f"{entry.name} tab", f"Ctrl+{index + 1}",
                              lambda _=False, i=index: self.tabs.setCurrentIndex(i))
             view_menu.addAction(action)
             self.tab_actions.append(action)
@@ -203,25 +229,14 @@ class MainWindow(QMainWindow):
         self._rebuild_recent_menu()
 
     def _wire(self) -> None:
-        data, train = self.data_panel, self.train_panel
-        data.table_ready.connect(self._on_table_ready)
-        data.table_cleared.connect(self._on_table_cleared)
-        data.file_opened.connect(self._on_file_opened)
-        data.columns_changed.connect(self._on_columns_changed)
-        data.explain_requested.connect(self.explain_text)
-        train.training_started.connect(self._on_training_started)
-        train.training_finished.connect(self._on_training_finished)
-        train.training_started.connect(lambda _config: self._update_actions())
-        for panel in self.panels.values():
-            signal = getattr(panel, "status_message", None)
-            if signal is not None:
-                signal.connect(self.show_status)
-        results = self.panel("Results")
-        if results is not None and hasattr(results, "review_activated"):
-            results.review_activated.connect(self.explain_text)
-        compare = self.panel("Compare")
-        if compare is not None and hasattr(compare, "model_chosen"):
-            compare.model_chosen.connect(lambda bundle: self.set_bundle(bundle, ""))
+        """Connect each panel as its entry says (``check_wiring`` vouched for the names)."""
+        for entry in self.entries:
+            panel = self.panels[entry.name]
+            panel.status_message.connect(self.show_status)
+            for signal, method in entry.listens.items():
+                getattr(self, signal).connect(getattr(panel, method))
+            for signal, method in entry.tells.items():
+                getattr(panel, signal).connect(getattr(self, method))
 
     def _restore(self) -> None:
         settings = self.settings
@@ -247,7 +262,7 @@ class MainWindow(QMainWindow):
     # -- opening -----------------------------------------------------------------------------
     def choose_reviews(self) -> None:
         path = dialogs.choose_open_file(self, "Open reviews", self.settings.last_folder,
-                                        FILE_DIALOG_FILTER)
+                                        REVIEWS_FILTER)
         if path:
             self.open_reviews(path)
 
@@ -308,43 +323,26 @@ class MainWindow(QMainWindow):
     # -- data and training ---------------------------------------------------------------------
     def _on_table_ready(self, table: ReviewTable, scheme: LabelScheme) -> None:
         self.table, self.scheme = table, scheme
-        self.train_panel.set_data(table, scheme)
-        self._call_panel("Compare", "set_table", table, scheme)
-        self._call_panel("Compare", "set_base_config", self.train_panel.config())
+        self.table_changed.emit(table, scheme)
+        self.base_config_changed.emit(self.train_panel.config())
         self._update_actions()
 
     def _on_table_cleared(self) -> None:
         self.table = self.scheme = None
-        self.train_panel.set_data(None, None)
-        self._call_panel("Compare", "set_table", None, None)
+        self.table_changed.emit(None, None)
         self._update_actions()
 
     def _on_training_started(self, config: Any) -> None:
         self.settings.set_last_config(config)
-        self._call_panel("Compare", "set_base_config", config)
-
-    def _call_panel(self, name: str, method: str, *args: Any) -> bool:
-        """Call a method of a panel written in parallel, if it has it; never let it crash."""
-        function = getattr(self.panel(name), method, None)
-        if not callable(function):
-            return False
-        try:
-            function(*args)
-        except Exception:  # noqa: BLE001 - a panel being written must not break the window
-            log.exception("the %s panel failed in %s", name, method)
-            return False
-        return True
+        self.base_config_changed.emit(config)
+        self._update_actions()
 
     def _on_training_finished(self, outcome: TrainingOutcome) -> None:
         assert self.thread() is QThread.currentThread()
         if self._closing:
             return
         self.set_bundle(outcome.bundle, "")
-        data = outcome.data
-        texts = [data.table.texts[int(i)] for i in data.test.rows]
-        self._call_panel("Results", "show_outcome", outcome.bundle, texts,
-                         data.test.labels.tolist(), outcome.test_predictions.tolist(),
-                         outcome.test_probabilities)
+        self.outcome_ready.emit(outcome)
         self._update_actions()
 
     # -- models --------------------------------------------------------------------------------
@@ -356,13 +354,12 @@ class MainWindow(QMainWindow):
         self.model_banner.show()
         self.model_status.setText(f"Model: {'Bi' if bundle.config.bidirectional else ''}"
                                   f"{bundle.config.cell.upper()} · {len(bundle.classes)} classes")
-        self._call_panel("Explain", "set_bundle", bundle)
-        self._call_panel("Batch", "set_bundle", bundle, path or None)
+        self.model_changed.emit(bundle, path)
         self._update_actions()
 
     def choose_model(self) -> None:
         path = dialogs.choose_open_file(self, "Load model", self.settings.last_folder,
-                                        f"{MODEL_FILTER};;All files (*)")
+                                        OPEN_MODEL_FILTER)
         if path:
             self.load_model(path)
 
@@ -376,9 +373,9 @@ class MainWindow(QMainWindow):
         self.settings.add_recent_file(str(path))
         self._rebuild_recent_menu()
         self.set_bundle(bundle, str(path))
-        if bundle.history and hasattr(self.train_panel.curves, "load_history"):
+        if bundle.history:
             self.train_panel.curves.load_history(bundle.history)
-        self._call_panel("Results", "show_metrics_only", bundle)
+        self.model_loaded.emit(bundle)
         self.show_status(f"Loaded model {path}")
         return bundle
 
@@ -414,23 +411,21 @@ class MainWindow(QMainWindow):
     # -- explain -----------------------------------------------------------------------------
     def explain_text(self, text: str) -> None:
         """Send a review to the Explain tab (from Data or Results)."""
-        panel = self.panel("Explain")
-        if panel is None:
-            self.show_status("The Explain panel is not available yet.")
-            return
         if self.bundle is None:
             self.show_status("Train or load a model first, then explain reviews.")
             return
-        if self._call_panel("Explain", "explain_text", text):
-            self.tabs.setCurrentWidget(panel)
+        self.explain_requested.emit(text)
+        listening = [e.name for e in self.entries if "explain_requested" in e.listens]
+        if listening:
+            self.tabs.setCurrentWidget(self.panels[listening[0]])
 
     # -- state -----------------------------------------------------------------------------
     def _update_actions(self) -> None:
         has_model = self.bundle is not None
         self.save_action.setEnabled(has_model)
-        for name in ("Explain", "Batch"):
-            index = TAB_NAMES.index(name)
-            self.tabs.setTabEnabled(index, has_model or self.panel(name) is None)
+        for index, entry in enumerate(self.entries):
+            if entry.needs_model:
+                self.tabs.setTabEnabled(index, has_model)
 
     def show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 10000)
@@ -467,7 +462,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setWindowTitle("About Review Analyzer")
         box.setIconPixmap(QIcon(str(resources.icon_path("app"))).pixmap(64, 64))
-        box.setText(f"<b>Review Analyzer</b> {APP_VERSION}")
+        box.setText(f"<b>Review Analyzer</b> {app_version()}")
         box.setInformativeText(
             "Train recurrent sentiment models (RNN, LSTM, GRU) on customer reviews, watch them "
             "learn, and see which words drive each prediction.<br><br>"
@@ -507,18 +502,46 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
-        stopped = self.train_panel.shutdown()
-        self.data_panel.shutdown()
-        for name in ("Results", "Explain", "Compare", "Batch"):
-            panel = self.panel(name)
-            stop = getattr(panel, "shutdown", None) or getattr(panel, "stop_and_wait", None)
-            if callable(stop):
-                try:
-                    stop()
-                except Exception:  # noqa: BLE001 - quitting must not fail
-                    log.exception("the %s panel did not stop cleanly", name)
-        if not stopped:
-            log.error("the training thread did not stop in time")
+        for name, panel in self.panels.items():
+            try:
+                stopped = panel.shutdown()
+            except Exception:  # noqa: BLE001 - the other panels' threads must still be ended
+                log.exception("the %s panel did not stop cleanly", name)
+            else:
+                if not stopped:
+                    log.error("a thread of the %s panel did not stop in time", name)
+
+
+def check_wiring(entries: tuple[PanelEntry, ...]) -> None:
+    """Raise ``WiringError`` if an entry names a signal or a method that does not exist (on
+    the classes, before anything is built), or if two tabs share a name."""
+    names = [entry.name for entry in entries]
+    for name in names:
+        if names.count(name) > 1:
+            raise WiringError(f"two tabs are called {name!r}")
+    for name, cls in REQUIRED_PANELS.items():  # the menus and settings use these two
+        if not any(e.name == name and issubclass(e.panel, cls) for e in entries):
+            raise WiringError(f"the window needs a {name} tab showing a {cls.__name__}")
+    for entry in entries:
+        for signal, method in entry.listens.items():
+            _require_signal(MainWindow, signal, entry)
+            _require_method(entry.panel, method, entry)
+        for signal, method in entry.tells.items():
+            _require_signal(entry.panel, signal, entry)
+            _require_method(MainWindow, method, entry)
+
+
+def _require_signal(owner: type, name: str, entry: PanelEntry) -> None:
+    if not isinstance(getattr(owner, name, None), Signal):
+        raise WiringError(f"the {entry.name} tab wires {owner.__name__}.{name}, which is not a "
+                          "signal")
+
+
+def _require_method(owner: type, name: str, entry: PanelEntry) -> None:
+    found = getattr(owner, name, None)
+    if not callable(found) or isinstance(found, Signal):
+        raise WiringError(f"the {entry.name} tab wires {owner.__name__}.{name}, which is not a "
+                          "method")
 
 
 def _dropped_path(mime: Any) -> str:

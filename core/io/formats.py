@@ -56,27 +56,14 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = (
     *_FORMAT_BY_SUFFIX, *(suffix + ".gz" for suffix in _GZIP_ABLE)
 )
 
-_FILTER_GROUPS = (
-    ("CSV", (".csv",)),
-    ("TSV", (".tsv", ".tab")),
-    ("JSON", (".json",)),
-    ("JSON Lines", (".jsonl", ".ndjson")),
-    ("Parquet", (".parquet",)),
-    ("Text, one review per line", (".txt",)),
-)
 
-
-def _patterns(suffixes: Sequence[str]) -> str:
-    plain = [f"*{s}" for s in suffixes]
-    zipped = [f"*{s}.gz" for s in suffixes if s in _GZIP_ABLE]
-    return " ".join(plain + zipped)
-
-
-FILE_DIALOG_FILTER: str = ";;".join([
-    f"Review files ({' '.join('*' + s for s in SUPPORTED_SUFFIXES)})",
-    *(f"{name} ({_patterns(suffixes)})" for name, suffixes in _FILTER_GROUPS),
-    "All files (*)",
-])
+def suffixes_by_format() -> dict[str, tuple[str, ...]]:
+    """Each format's suffixes, the gzipped ones after the plain ones (for file dialogs)."""
+    groups: dict[str, list[str]] = {}
+    for suffix, name in _FORMAT_BY_SUFFIX.items():
+        groups.setdefault(name, []).append(suffix)
+    return {name: (*plain, *(s + ".gz" for s in plain if s in _GZIP_ABLE))
+            for name, plain in groups.items()}
 
 
 # ---------------------------------------------------------------- values to strings

@@ -19,7 +19,6 @@ from core.errors import ReviewDataError
 from core.io.column_guess import ColumnGuess, guess_columns
 from core.io.folders import FolderSource, find_table_files, scan_txt_layout
 from core.io.formats import (
-    FILE_DIALOG_FILTER,
     HEAD_RECORDS,
     SUPPORTED_SUFFIXES,
     DelimitedSource,
@@ -37,7 +36,7 @@ from core.io.formats import (
 from core.io.table import ReviewTable, SkippedRow
 
 __all__ = [
-    "FILE_DIALOG_FILTER", "SUPPORTED_SUFFIXES", "FilePreview", "ReadCancelled",
+    "SUPPORTED_SUFFIXES", "FilePreview", "ReadCancelled",
     "detect_format", "iter_review_chunks", "preview_file", "read_reviews",
 ]
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core import app_version
 from core.bundle import ModelBundle
 from core.config import TrainConfig
 from core.errors import ReviewDataError
@@ -20,8 +21,6 @@ from core.predict.predictor import Predictor
 from core.text.labels import LabelScheme
 from core.training.dataset import PreparedData, prepare_data
 from core.training.trainer import TrainCallbacks, TrainControl, Trainer, TrainResult, evaluate_split
-
-APP_VERSION = "0.1.0"
 
 
 @dataclass
@@ -53,7 +52,7 @@ def train_model(data: PreparedData, config: TrainConfig,
                                           data.scheme.ordinal)
     model.to("cpu")
     info = {
-        "app_version": APP_VERSION,
+        "app_version": app_version(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "source": data.table.path,
         "text_column": data.table.text_column,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QPalette
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -41,25 +41,29 @@ from PySide6.QtWidgets import (
 import resources
 from core.analyze.analysis import AnalysisProgress, BatchOptions, BatchResult, PreviewRows, analyze
 from core.analyze.summary import class_polarity
-from core.analyze.writers import OUTPUT_FORMATS
+from core.bundle import SUFFIX as MODEL_SUFFIX
 from core.bundle import ModelBundle
 from core.errors import ReviewDataError
-from core.io.readers import FILE_DIALOG_FILTER
 from core.metrics import format_duration
 from core.predict.batch_predictor import bf16_supported
 from gui import dialogs
+from gui.file_dialogs import (
+    OPEN_MODEL_FILTER,
+    OUTPUT_FILTER,
+    REVIEWS_FILTER,
+    output_formats,
+    output_suffix,
+)
+from gui.panels.base import Panel, preview
 from gui.panels.data import RowsModel
-from gui.shutdown import stop_job
 from gui.widgets.colors import OKABE_ITO, role_color
-from gui.workers import JobContext, JobHandle, start_job
+from gui.workers import JobContext, JobHandle
 
 log = logging.getLogger(__name__)
 
-FORMATS = (("CSV", ".csv"), ("JSON Lines", ".jsonl"), ("Parquet", ".parquet"))
 EXPLAIN_CHOICES = (("Fast (gradient × input)", "fast"), ("Integrated gradients (slow)", "ig"),
                    ("None (fastest)", "none"))
 PRECISION_CHOICES = (("Exact (fp32)", "fp32"), ("Faster (int8)", "int8"), ("bf16", "bf16"))
-MODEL_FILTER = "Review Analyzer models (*.ramodel);;All files (*)"
 CHART_WORDS = 12
 POSITIVE_COLOR = OKABE_ITO["bluish_green"]
 NEGATIVE_COLOR = OKABE_ITO["vermillion"]
@@ -79,10 +83,9 @@ def open_folder(path: Path) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
-class BatchPanel(QWidget):
+class BatchPanel(Panel):
     """Inputs, model, output and options on the left; progress, first rows and charts right."""
 
-    status_message = Signal(str)
     analysis_finished = Signal(object)  # BatchResult
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -91,8 +94,6 @@ class BatchPanel(QWidget):
         self.model_path: str | None = None
         self.result: BatchResult | None = None
         self.last_folder = ""
-        self._handle: JobHandle | None = None
-        self._closed = False
         self.setAcceptDrops(True)
         self._build()
         self._update_state()
@@ -138,7 +139,7 @@ class BatchPanel(QWidget):
         self.browse_button = QPushButton("Browse…")
         self.browse_button.clicked.connect(self.choose_output)
         self.format_combo = QComboBox()
-        for name, suffix in FORMATS:
+        for name, suffix in output_formats().items():
             self.format_combo.addItem(name, suffix)
         self.format_combo.setToolTip("CSV opens anywhere; Parquet is smallest and fastest "
                                      "to load in pandas, R or Spark")
@@ -303,7 +304,7 @@ class BatchPanel(QWidget):
 
     def choose_files(self) -> None:
         paths = choose_open_files(self, "Add review files", self.last_folder,
-                                  FILE_DIALOG_FILTER)
+                                  REVIEWS_FILTER)
         if paths:
             self.add_inputs(paths)
 
@@ -329,10 +330,10 @@ class BatchPanel(QWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        models = [p for p in paths if p.lower().endswith(".ramodel")]
+        models = [p for p in paths if p.lower().endswith(MODEL_SUFFIX)]
         if models:
             self.load_model(models[0])
-        reviews = [p for p in paths if not p.lower().endswith(".ramodel")]
+        reviews = [p for p in paths if not p.lower().endswith(MODEL_SUFFIX)]
         if reviews:
             self.add_inputs(reviews)
         event.acceptProposedAction()
@@ -354,7 +355,8 @@ class BatchPanel(QWidget):
         self._update_state()
 
     def choose_model(self) -> None:
-        path = dialogs.choose_open_file(self, "Load a model", self.last_folder, MODEL_FILTER)
+        path = dialogs.choose_open_file(self, "Load a model", self.last_folder,
+                                        OPEN_MODEL_FILTER)
         if path:
             self.load_model(path)
 
@@ -382,18 +384,16 @@ class BatchPanel(QWidget):
 
     def choose_output(self) -> None:
         start = str(self.output_path or Path(self.last_folder or ".") / "results.csv")
-        path = dialogs.choose_save_file(self, "Save results as", start,
-                                        "CSV (*.csv);;JSON Lines (*.jsonl);;Parquet (*.parquet)")
+        path = dialogs.choose_save_file(self, "Save results as", start, OUTPUT_FILTER)
         if path:
             target = Path(path)
-            if target.suffix.lower() not in OUTPUT_FORMATS:
+            if not output_suffix(target.suffix):
                 target = target.with_name(target.name + self.format_suffix())
             self.set_output(target)
 
     def _on_output_edited(self, text: str) -> None:
-        suffix = Path(text.strip()).suffix.lower()
-        suffix = ".jsonl" if suffix == ".ndjson" else suffix
-        index = self.format_combo.findData(suffix)
+        suffix = output_suffix(Path(text.strip()).suffix)
+        index = self.format_combo.findData(suffix) if suffix else -1
         if index >= 0 and index != self.format_combo.currentIndex():
             self.format_combo.setCurrentIndex(index)
         self._update_state()
@@ -404,10 +404,6 @@ class BatchPanel(QWidget):
             self.set_output(path.with_suffix(self.format_suffix()))
 
     # -- running ---------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self._handle is not None and self._handle.running
-
     def options(self) -> BatchOptions:
         column = self.text_column_edit.text().strip() or None
         return BatchOptions(explain=str(self.explain_combo.currentData()),
@@ -424,8 +420,9 @@ class BatchPanel(QWidget):
         path = self.output_path
         if path is None:
             return "Choose an output file."
-        if path.suffix.lower() not in OUTPUT_FORMATS:
-            return "The output must end in .csv, .jsonl or .parquet."
+        if not output_suffix(path.suffix):
+            *most, last = output_formats().values()
+            return f"The output must end in {', '.join(most)} or {last}."
         return ""
 
     def start(self) -> JobHandle | None:
@@ -456,22 +453,19 @@ class BatchPanel(QWidget):
         self.progress.setValue(0)
         self.progress_label.setText("Starting…")
         self.summary_label.setText(f"Writing {out}")
-        self._handle = start_job(job, self, on_progress=self._on_progress,
-                                 on_finished=self._on_finished, on_failed=self._on_failed,
-                                 on_status=self.status_message.emit)
-        self._handle.thread.finished.connect(self._update_state)
+        handle = self.run_job(job, on_progress=self._on_progress,
+                              on_finished=self._on_finished, on_failed=self._on_failed,
+                              on_status=self.status_message.emit, on_ended=self._update_state)
         self._update_state()
-        return self._handle
+        return handle
 
     def cancel(self) -> None:
-        if self.running and self._handle is not None:
-            self._handle.cancel()
+        if self.running:
+            self.cancel_job()
             self.progress_label.setText("Stopping after this batch…")
 
     def _on_progress(self, events: list) -> None:
         assert self.thread() is QThread.currentThread()
-        if self._closed:
-            return
         progress = [e for e in events if isinstance(e, AnalysisProgress)]
         for event in events:
             if isinstance(event, PreviewRows):
@@ -491,8 +485,6 @@ class BatchPanel(QWidget):
 
     def _on_finished(self, result: BatchResult) -> None:
         assert self.thread() is QThread.currentThread()
-        if self._closed:
-            return
         self.result = result
         if not result.partial:
             self.progress.setValue(1000)
@@ -505,8 +497,6 @@ class BatchPanel(QWidget):
         self.analysis_finished.emit(result)
 
     def _on_failed(self, message: str, details: str) -> None:
-        if self._closed:
-            return
         self.progress_label.setText("Failed")
         self.summary_label.setText(message)
         dialogs.show_error(self, "Batch analysis failed", message, details)
@@ -604,17 +594,20 @@ class BatchPanel(QWidget):
                 self.show_summary(self.result.summary)
         super().changeEvent(event)
 
-    def stop_and_wait(self, timeout_ms: int = 30000) -> bool:
-        return stop_job(self._handle, timeout_ms)
+    def load_preview(self, args: list[str]) -> None:
+        """``python -m gui.panels.batch [model.ramodel]``: the sample reviews analysed with a
+        saved model, or with a small one trained on them, into a temporary folder."""
+        import tempfile
 
-    def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Stop a running analysis (its output stays valid and marked partial)."""
-        self._closed = True
-        return self.stop_and_wait(timeout_ms)
+        from gui.panels.samples import sample_outcome
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self.shutdown()
-        super().closeEvent(event)
+        if args:
+            self.load_model(args[0])
+        else:
+            self.set_bundle(sample_outcome(epochs=4).bundle, None)
+        self.add_inputs([resources.SAMPLE_REVIEWS])
+        self.set_output(Path(tempfile.mkdtemp(prefix="batch-preview-")) / "sample_analysis.csv")
+        self.start()
 
 
 def _icon(name: str) -> Any:
@@ -725,24 +718,4 @@ def _bars(chart: pg.PlotWidget, names: list[str], counts: list[int], colors: lis
 
 
 if __name__ == "__main__":
-    import sys
-    import tempfile
-
-    from PySide6.QtWidgets import QApplication
-
-    from core.config import TrainConfig
-    from core.io.readers import read_reviews
-    from core.training.pipeline import run_training
-
-    app = QApplication(sys.argv)
-    app.setStyleSheet(resources.load_stylesheet())
-    panel = BatchPanel()
-    table = read_reviews(resources.SAMPLE_REVIEWS)
-    config = TrainConfig(cell="gru", embedding_dim=32, hidden_size=32, epochs=4, threads=1)
-    panel.set_bundle(run_training(table, config).bundle, None)
-    panel.add_inputs([resources.SAMPLE_REVIEWS])
-    panel.set_output(Path(tempfile.mkdtemp(prefix="batch-preview-")) / "sample_analysis.csv")
-    panel.resize(1280, 800)
-    panel.show()
-    panel.start()
-    sys.exit(app.exec())
+    preview(BatchPanel)

@@ -48,9 +48,10 @@ from core.metrics import format_duration
 from core.text.labels import LabelScheme
 from core.training.trainer import BatchProgress, EpochSummary
 from gui import dialogs
+from gui.panels.base import Panel, preview
 from gui.widgets.comparison_curves import ComparisonCurves
 from gui.widgets.comparison_table import ComparisonTable
-from gui.workers import JobContext, JobHandle, start_job
+from gui.workers import JobContext, JobHandle
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +64,19 @@ _CELL_HINTS = {
 }
 
 
-class ComparePanel(QWidget):
+class ComparePanel(Panel):
     """Runs a comparison in the background and shows its curves and table."""
 
-    status_message = Signal(str)
     model_chosen = Signal(object)  # ModelBundle of the run the user keeps
     comparison_finished = Signal(object)  # ComparisonResult (also when cancelled)
+
+    PREVIEW_SIZE = (1280, 760)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._table: ReviewTable | None = None
         self._scheme: LabelScheme | None = None
         self._base = TrainConfig()
-        self._handle: JobHandle | None = None
         self._runs: list[RunResult] = []
         self._result: ComparisonResult | None = None
         self._run_scheme: LabelScheme | None = None
@@ -244,6 +245,16 @@ class ComparePanel(QWidget):
         self._update_base_label()
         self._update_controls()
 
+    def load_preview(self, args: list[str]) -> None:
+        """``python -m gui.panels.compare``: the sample reviews and a short Fast preset."""
+        from core.config import preset
+        from core.text.labels import make_scheme
+        from gui.panels.samples import sample_table
+
+        table = sample_table()
+        self.set_table(table, make_scheme("auto", table.labels or []))
+        self.set_base_config(preset("Fast").replace(epochs=6, max_length=120))
+
     def add_variant(self, name: str, config: TrainConfig) -> str:
         """Add one more run to the list (ticked); returns its name, "" if it was a duplicate."""
         assert self.thread() is QThread.currentThread()
@@ -285,14 +296,6 @@ class ComparePanel(QWidget):
             keys.append("vader")
         return keys
 
-    @property
-    def running(self) -> bool:
-        return self._handle is not None and self._handle.running
-
-    @property
-    def handle(self) -> JobHandle | None:
-        return self._handle
-
     def result(self) -> ComparisonResult | None:
         """The last finished (or cancelled) comparison."""
         return self._result
@@ -316,16 +319,17 @@ class ComparePanel(QWidget):
             return run_comparison(table, base, variants, scheme, baselines, callbacks,
                                   ctx.control)
 
-        self._handle = start_job(job, self, on_progress=self._on_progress,
-                                 on_finished=self._on_finished, on_failed=self._on_failed,
-                                 on_status=self._on_status)
-        self._handle.thread.finished.connect(self._update_controls)
+        handle = self.run_job(job, on_progress=self._on_progress,
+                              on_finished=self._on_finished, on_failed=self._on_failed,
+                              on_status=self._on_status, on_ended=self._update_controls)
+        if handle is None:
+            return None
         names = ", ".join([v.name for v in variants] +
                           [TFIDF_NAME if b == "tfidf" else VADER_NAME for b in baselines])
         self.status_message.emit(f"Comparison started: {names}.")
         log.info("comparison started: %s", names)
         self._update_controls()
-        return self._handle
+        return handle
 
     def cancel(self) -> None:
         if self.running:
@@ -334,12 +338,6 @@ class ComparePanel(QWidget):
                                         "finished runs are kept.")
             self.status_message.emit("Cancelling the comparison...")
             self._update_controls()
-
-    def stop_and_wait(self, timeout_ms: int = 30000) -> bool:
-        """Cancel and block until the worker ends (the window is closing)."""
-        if self._handle is None:
-            return True
-        return self._handle.stop_and_wait(timeout_ms)
 
     def use_selected_model(self) -> None:
         run = self._selected_run()
@@ -569,21 +567,4 @@ class ComparePanel(QWidget):
 
 
 if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    import resources
-    from core.config import preset
-    from core.io.readers import read_reviews
-    from core.text.labels import make_scheme
-
-    app = QApplication(sys.argv)
-    app.setStyleSheet(resources.load_stylesheet())
-    panel = ComparePanel()
-    reviews = read_reviews(resources.SAMPLE_REVIEWS)
-    panel.set_table(reviews, make_scheme("auto", reviews.labels or []))
-    panel.set_base_config(preset("Fast").replace(epochs=6, max_length=120))
-    panel.resize(1280, 760)
-    panel.show()
-    sys.exit(app.exec())
+    preview(ComparePanel)

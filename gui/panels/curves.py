@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QThread, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.training.trainer import BatchProgress, EpochSummary
+from gui.panels.base import Panel, preview
 from gui.widgets.colors import BEST, TRAIN, TRAIN_BATCH, VALIDATION, is_dark, role_color, with_alpha
 from gui.widgets.elided_label import ElidedLabel
 
@@ -157,10 +158,8 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-class CurvesPanel(QWidget):
+class CurvesPanel(Panel):
     """Live loss and accuracy curves of one training run, with PNG and CSV export."""
-
-    status_message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -427,6 +426,19 @@ class CurvesPanel(QWidget):
         self._dirty = True
         self.flush()
 
+    def load_preview(self, args: list[str]) -> None:
+        """``python -m gui.panels.curves``: the curves of a small run on the sample reviews."""
+        from gui.panels.samples import sample_outcome
+
+        def epoch_done(summary: EpochSummary) -> None:
+            self.add_epoch(summary)
+            if summary.is_best:
+                self.set_best_epoch(summary.epoch)
+
+        sample_outcome(epochs=8, on_batch=lambda batch: self.add_batches([batch]),
+                       on_epoch=epoch_done)
+        self.flush()
+
     def best_epoch(self) -> int | None:
         return self._best_epoch
 
@@ -605,46 +617,5 @@ class CurvesPanel(QWidget):
         self.status_message.emit(f"Saved {target}")
 
 
-def _fake_run(panel: CurvesPanel, epochs: int = 8, batches: int = 350, seed: int = 3) -> None:
-    """Plausible curves for the preview: a loss that falls and a model that starts to overfit."""
-    rng = np.random.default_rng(seed)
-    step = 0
-    best_accuracy = -1.0
-    for epoch in range(1, epochs + 1):
-        events = []
-        for batch in range(1, batches + 1):
-            step += 1
-            t = step / batches
-            loss = 0.69 * math.exp(-t / 1.6) + 0.12 + rng.normal(0, 0.06)
-            accuracy = min(1.0, max(0.0, 1 - loss * 0.75 + rng.normal(0, 0.04)))
-            events.append(BatchProgress(epoch, epochs, batch, batches, step, max(loss, 0.01),
-                                        accuracy, 21000.0, step * 0.05, 0.0, step /
-                                        (epochs * batches)))
-        panel.add_batches(events)
-        train_loss = 0.69 * math.exp(-(epoch - 0.5) / 1.6) + 0.12
-        val_loss = 0.36 + 0.02 * (epoch - 4) ** 2 / 2 + rng.normal(0, 0.004)
-        val_accuracy = 0.87 - 0.004 * (epoch - 4) ** 2 + rng.normal(0, 0.003)
-        is_best = val_accuracy > best_accuracy
-        best_accuracy = max(best_accuracy, val_accuracy)
-        panel.add_epoch(EpochSummary(epoch, train_loss, 1 - train_loss * 0.75, val_loss,
-                                     val_accuracy, val_accuracy - 0.01, 17.5, 21000.0,
-                                     is_best=is_best))
-    panel.flush()
-
-
 if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    import resources
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setStyleSheet(resources.load_stylesheet())
-    window = CurvesPanel()
-    window.setWindowTitle("Curves panel preview")
-    window.status_message.connect(print)
-    window.resize(1280, 800)
-    _fake_run(window)
-    window.show()
-    sys.exit(app.exec())
+    preview(CurvesPanel)

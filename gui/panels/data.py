@@ -15,7 +15,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPoint, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QPalette
+from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,18 +38,13 @@ from PySide6.QtWidgets import (
 
 import resources
 from core.errors import ReviewDataError
-from core.io.readers import (
-    FILE_DIALOG_FILTER,
-    FilePreview,
-    ReadCancelled,
-    preview_file,
-    read_reviews,
-)
+from core.io.readers import FilePreview, ReadCancelled, preview_file, read_reviews
 from core.io.table import ReviewTable
 from core.text.labels import LabelScheme, looks_like_stars, make_scheme, rating_range
 from gui import dialogs
-from gui.shutdown import stop_job
-from gui.workers import JobContext, JobHandle, start_job
+from gui.file_dialogs import REVIEWS_FILTER
+from gui.panels.base import Panel, preview
+from gui.workers import JobContext, JobHandle
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +56,7 @@ PREVIEW_ROWS = 200
 CELL_CHARS = 200
 WARNING_COLOR = "#d9822b"
 
-__all__ = ["DataPanel", "FILE_DIALOG_FILTER", "RowsModel"]
+__all__ = ["DataPanel", "RowsModel"]
 
 
 class RowsModel(QAbstractTableModel):
@@ -124,7 +119,7 @@ class _ReadResult:
     columns: tuple[str, str, str] = ("", "", "")  # text, label, split actually read
 
 
-class DataPanel(QWidget):
+class DataPanel(Panel):
     """Open reviews, choose columns and a label scheme; emits ``table_ready`` when usable."""
 
     table_ready = Signal(object, object)  # ReviewTable, LabelScheme
@@ -132,7 +127,9 @@ class DataPanel(QWidget):
     columns_changed = Signal(str, object, object, object)  # path, text, label, split
     file_opened = Signal(str)
     explain_requested = Signal(str)
-    status_message = Signal(str)
+
+    STOP_TIMEOUT_MS = 10000
+    PREVIEW_SIZE = (1200, 700)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,12 +137,9 @@ class DataPanel(QWidget):
         self.table: ReviewTable | None = None
         self.scheme: LabelScheme | None = None
         self.last_folder = ""
-        self._handle: JobHandle | None = None
         self._label_counts: Counter[str] = Counter()
         self._updating = False
         self._read_token: object | None = None
-        self._old_handles: list[JobHandle] = []
-        self._closed = False
         self._build()
         self._show_table_state()
 
@@ -286,12 +280,19 @@ class DataPanel(QWidget):
     # -- opening ---------------------------------------------------------------------------
     def choose_file(self) -> None:
         path = dialogs.choose_open_file(self, "Open reviews", self.last_folder,
-                                        FILE_DIALOG_FILTER)
+                                        REVIEWS_FILTER)
         if path:
             self.open_path(path)
 
     def open_sample(self) -> None:
         self.open_path(str(resources.SAMPLE_REVIEWS))
+
+    def load_preview(self, args: list[str]) -> None:
+        """``python -m gui.panels.data [file]``: the file, or the sample reviews."""
+        if args:
+            self.open_path(args[0])
+        else:
+            self.open_sample()
 
     def open_path(self, path: str | Path,
                   columns: dict[str, str | None] | None = None) -> JobHandle | None:
@@ -343,50 +344,28 @@ class DataPanel(QWidget):
 
     def _start_read(self, job: Any, opening: bool) -> JobHandle | None:
         assert self.thread() is QThread.currentThread()
-        if self._closed:
+        if self.closed:
             return None
-        if self._handle is not None and self._handle.running:
-            self._handle.cancel()
-        # A handle must outlive its thread's queued 'finished' (it has a slot on it); keep
-        # replaced handles until they have seen it.
-        self._old_handles = [h for h in self._old_handles if h.running]
-        if self._handle is not None:
-            self._old_handles.append(self._handle)
+        self.cancel_job()  # the newer read replaces it; its late results are dropped
         self.read_progress.setValue(0)
         token = object()  # results of a read replaced by a newer one are dropped
         self._read_token = token
-        handle = start_job(
-            job, self,
+        handle = self.run_job(
+            job,
             on_progress=lambda events: self._on_read_progress(token, events),
             on_finished=lambda result: self._on_read_finished(token, result),
             on_failed=lambda message, details: self._on_read_failed(
                 token, message, details, opening),
-            on_status=self.status_message.emit)
-        self._handle = handle
-        handle.thread.finished.connect(self._show_reading)
+            on_status=self.status_message.emit, on_ended=self._show_reading)
         self._show_reading()
         return handle
 
     def cancel_read(self) -> None:
-        if self._handle is not None and self._handle.running:
-            self._handle.cancel()
-
-    def stop_and_wait(self, timeout_ms: int = 10000) -> bool:
-        return stop_job(self._handle, timeout_ms)
-
-    def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """End the reading thread and start no new one (the window is closing)."""
-        self._closed = True
-        return self.stop_and_wait(timeout_ms)
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Shown alone (preview, tests), the panel owns its reading thread: end it first."""
-        self.shutdown()
-        super().closeEvent(event)
+        self.cancel_job()
 
     @property
     def reading(self) -> bool:
-        return self._handle is not None and self._handle.running
+        return self.running
 
     def _show_reading(self) -> None:
         reading = self.reading
@@ -795,15 +774,4 @@ def _cut_box(tooltip: str) -> QDoubleSpinBox:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication(sys.argv)
-    app.setStyleSheet(resources.load_stylesheet())
-    panel = DataPanel()
-    panel.open_sample()
-    panel.resize(1200, 700)
-    panel.show()
-    sys.exit(app.exec())
-
+    preview(DataPanel)

@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QThread, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QFont, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -34,11 +34,11 @@ from core.bundle import ModelBundle
 from core.explain import Explainer, Explanation
 from core.text.labels import LabelScheme
 from gui import dialogs
-from gui.shutdown import stop_job
+from gui.panels.base import Panel, preview
 from gui.widgets.colors import OKABE_ITO, mix, role_color
 from gui.widgets.explain_plots import StrongestWordsChart, TrajectoryPlot
 from gui.widgets.word_view import AWAY_COLOR, TOWARD_COLOR, ScoreLegend, WordView
-from gui.workers import JobContext, JobHandle, start_job
+from gui.workers import JobContext
 
 PANEL_METHODS = [("ig", "Integrated gradients"), ("occlusion", "Occlusion")]
 PREDICTED = "__predicted__"
@@ -133,10 +133,9 @@ def faithfulness_note(e: Explanation) -> str:
             f"gives a P({target}) {kept_text} the full review's.")
 
 
-class ExplainPanel(QWidget):
+class ExplainPanel(Panel):
     """Per-word contributions for one review; ``set_bundle`` then ``explain_text``."""
 
-    status_message = Signal(str)
     explained = Signal(object)  # the Explanation just shown (for tests and the main window)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -144,10 +143,8 @@ class ExplainPanel(QWidget):
         self.bundle: ModelBundle | None = None
         self.explainer: Explainer | None = None
         self.explanation: Explanation | None = None
-        self._handle: JobHandle | None = None
         self._pending: tuple[str, str, Any] | None = None
         self._generation = 0  # bumped by set_bundle: results of an older model are dropped
-        self._closed = False
         self._build()
         self._update_state()
 
@@ -301,18 +298,18 @@ class ExplainPanel(QWidget):
             target = self.bundle.classes.index(target)
         self.class_combo.setCurrentIndex(max(0, self.class_combo.findData(target)))
 
-    @property
-    def running(self) -> bool:
-        return self._handle is not None and self._handle.running
-
-    def shutdown(self, timeout_ms: int = 30000) -> bool:
-        self._closed = True
+    def stop_starting(self) -> None:
         self._pending = None
-        return stop_job(self._handle, timeout_ms)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self.shutdown()
-        super().closeEvent(event)
+    def load_preview(self, args: list[str]) -> None:
+        """``python -m gui.panels.explain [model.ramodel] [review]``: a saved model, or a small
+        one trained on the sample reviews, explaining a review with a negation in it."""
+        from gui.panels.samples import sample_outcome
+
+        self.set_bundle(ModelBundle.load(args[0]) if args else sample_outcome().bundle)
+        self.explain_text(args[1] if len(args) > 1 else
+                          "The room was not clean and the staff were not friendly, "
+                          "but the breakfast was great.")
 
     # ---------------------------------------------------------------- running
 
@@ -329,21 +326,17 @@ class ExplainPanel(QWidget):
         self._update_state(busy=True)
         self.status_message.emit("Explaining the review...")
         generation = self._generation
-        self._handle = start_job(job, self,
-                                 on_finished=lambda result: self._finished(result, generation),
-                                 on_failed=self._failed)
-        self._handle.thread.finished.connect(self._job_ended)
+        self.run_job(job, on_finished=lambda result: self._finished(result, generation),
+                     on_failed=self._failed, on_ended=self._job_ended)
 
     def _finished(self, explanation: Explanation, generation: int) -> None:
         assert self.thread() is QThread.currentThread()
-        if (self._closed or self.explainer is None or self._pending is not None
+        if (self.explainer is None or self._pending is not None
                 or generation != self._generation):
             return  # a newer request (or another model) makes this result stale
         self.show_explanation(explanation)
 
     def _failed(self, message: str, details: str) -> None:
-        if self._closed:
-            return
         self.status_message.emit(f"Could not explain: {message}")
         if self._pending is None:
             dialogs.show_error(self, "Cannot explain this review", message, details)
@@ -351,7 +344,7 @@ class ExplainPanel(QWidget):
     def _job_ended(self) -> None:
         self._handle = None
         pending, self._pending = self._pending, None
-        if pending is not None and not self._closed and self.explainer is not None:
+        if pending is not None and not self.closed and self.explainer is not None:
             self._start(pending)
         else:
             self._update_state()
@@ -519,42 +512,5 @@ def _empty_trajectory():
     return np.zeros((0, 1))
 
 
-# ---------------------------------------------------------------- preview
-
-def preview_bundle(path: str | None = None) -> ModelBundle:
-    """A saved model, or a small one trained on the bundled sample reviews (a few seconds)."""
-    if path:
-        return ModelBundle.load(path)
-    from core.config import TrainConfig
-    from core.io.readers import read_reviews
-    from core.text.labels import make_scheme
-    from core.training.pipeline import run_training
-    from resources import SAMPLE_REVIEWS
-
-    table = read_reviews(SAMPLE_REVIEWS, text_column="text", label_column="stars")
-    config = TrainConfig(embedding_dim=48, hidden_size=48, epochs=6, min_count=1,
-                         dropout=0.2)
-    return run_training(table, config, make_scheme("binary", table.labels)).bundle
-
-
 if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    import resources
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setStyleSheet(resources.load_stylesheet())
-    panel = ExplainPanel()
-    panel.setWindowTitle("Explain panel preview")
-    panel.status_message.connect(print)
-    panel.resize(1280, 800)
-    print("Loading the model..." if len(sys.argv) > 1 else
-          "Training a small model on the sample reviews...")
-    panel.set_bundle(preview_bundle(sys.argv[1] if len(sys.argv) > 1 else None))
-    panel.show()
-    panel.explain_text(sys.argv[2] if len(sys.argv) > 2 else
-                       "The room was not clean and the staff were not friendly, "
-                       "but the breakfast was great.")
-    sys.exit(app.exec())
+    preview(ExplainPanel)

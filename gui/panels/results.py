@@ -46,6 +46,8 @@ from PySide6.QtWidgets import (
 
 from core.bundle import ModelBundle
 from core.metrics import compute_metrics
+from core.training.pipeline import TrainingOutcome
+from gui.panels.base import Panel, preview
 from gui.widgets.colors import OKABE_ITO, contrast_ratio, is_dark, role_color
 from gui.widgets.heatmap import ConfusionHeatmap
 from gui.widgets.metric_card import MetricCard
@@ -213,10 +215,9 @@ def _percent(value: Any) -> str:
     return "–" if value is None else f"{float(value):.1%}"
 
 
-class ResultsPanel(QWidget):
+class ResultsPanel(Panel):
     """What a trained model gets right and wrong on reviews it never trained on."""
 
-    status_message = Signal(str)
     review_activated = Signal(str)  # full text of a review the user opened (Explain hooks in)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -446,6 +447,21 @@ class ResultsPanel(QWidget):
         self._display(metrics, split, self._source(bundle, split), rows,
                       "No review was misclassified.")
 
+    def show_training_outcome(self, outcome: TrainingOutcome) -> None:
+        """A run that just ended: its test reviews, mapped back to their texts."""
+        data = outcome.data
+        texts = [data.table.texts[int(row)] for row in data.test.rows]
+        self.show_outcome(outcome.bundle, texts, data.test.labels.tolist(),
+                          outcome.test_predictions.tolist(), outcome.test_probabilities)
+
+    def load_preview(self, args: list[str]) -> None:
+        """``python -m gui.panels.results [binary|three|five]``: a small model trained on the
+        sample reviews (three classes unless named), scored on its test reviews."""
+        from gui.panels.samples import sample_outcome
+
+        self.review_activated.connect(lambda text: print("activated:", text[:60]))
+        self.show_training_outcome(sample_outcome(args[0] if args else "three"))
+
     def show_metrics_only(self, bundle: ModelBundle) -> None:
         """A loaded model: the figures saved with it (test, else validation), no review list."""
         self._check_thread()
@@ -649,69 +665,5 @@ class ResultsPanel(QWidget):
         self.review_dialog.show_review(item, self._classes)
 
 
-def _read_sample_table():
-    """The sample reviews as a ReviewTable, with the engine's reader when it is there."""
-    import resources
-
-    try:
-        from core.io.readers import read_reviews
-    except ImportError:
-        read_reviews = None
-    if read_reviews is not None:
-        return read_reviews(resources.SAMPLE_REVIEWS, text_column="text", label_column="stars")
-    import csv
-
-    from core.io.table import ReviewTable
-
-    with open(resources.SAMPLE_REVIEWS, newline="", encoding="utf-8") as stream:
-        records = list(csv.DictReader(stream))
-    return ReviewTable(texts=[r["text"] for r in records], labels=[r["stars"] for r in records],
-                       rows=list(range(1, len(records) + 1)), path=str(resources.SAMPLE_REVIEWS),
-                       label_column="stars")
-
-
-def preview_outcome(scheme_kind: str = "three", epochs: int = 8, callbacks=None):
-    """Train a tiny model on the sample reviews (seconds) and return the TrainingOutcome.
-
-    One thread: on a shared two-core machine more threads make this run many times slower.
-    """
-    from core.config import TrainConfig
-    from core.text.labels import make_scheme
-    from core.training.pipeline import run_training
-    from core.training.trainer import TrainCallbacks
-
-    table = _read_sample_table()
-    config = TrainConfig(cell="gru", bidirectional=True, embedding_dim=32, hidden_size=32,
-                         epochs=epochs, batch_size=16, learning_rate=5e-3, min_count=1,
-                         test_share=0.2, early_stopping=False, max_length=120, threads=1)
-    callbacks = callbacks or TrainCallbacks(on_epoch=lambda e: print(
-        f"  epoch {e.epoch}/{epochs}: validation accuracy {e.val_accuracy:.1%}", flush=True))
-    return run_training(table, config, make_scheme(scheme_kind, table.labels), callbacks)
-
-
-def show_preview_outcome(panel: ResultsPanel, outcome) -> None:
-    """Feed a TrainingOutcome's test rows to the panel, as the main window does."""
-    data = outcome.data
-    texts = [data.table.texts[int(row)] for row in data.test.rows]
-    panel.show_outcome(outcome.bundle, texts, data.test.labels.tolist(),
-                       outcome.test_predictions.tolist(), outcome.test_probabilities)
-
-
 if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    import resources
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setStyleSheet(resources.load_stylesheet())
-    window = ResultsPanel()
-    window.setWindowTitle("Results panel preview")
-    window.status_message.connect(print)
-    window.review_activated.connect(lambda text: print("activated:", text[:60]))
-    window.resize(1280, 800)
-    print("Training a small model on the sample reviews...")
-    show_preview_outcome(window, preview_outcome(sys.argv[1] if len(sys.argv) > 1 else "three"))
-    window.show()
-    sys.exit(app.exec())
+    preview(ResultsPanel)

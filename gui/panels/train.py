@@ -1,6 +1,6 @@
 """The Train tab: a form bound to TrainConfig, the run controls, progress, and live curves.
 
-Training runs in a QThread through ``gui.workers.start_job``; the trainer's plain callbacks
+Training runs in a worker thread (``Panel.run_job``); the trainer's plain callbacks
 become throttled progress lists here, so the form, the progress bar and the curves update a
 few times a second whatever the batch rate.
 """
@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,13 +40,9 @@ from core.training.pipeline import TrainingOutcome, run_training
 from core.training.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 from core.training.word_prior import SHORT_REVIEW_TOKENS
 from gui import dialogs
-from gui.shutdown import stop_job
-from gui.workers import JobContext, JobHandle, start_job
-
-try:
-    from gui.panels.curves import CurvesPanel
-except ImportError:  # being written in parallel; the lead wires the real one
-    CurvesPanel = None  # type: ignore[assignment,misc]
+from gui.panels.base import Panel, preview
+from gui.panels.curves import CurvesPanel
+from gui.workers import JobContext, JobHandle
 
 log = logging.getLogger(__name__)
 
@@ -98,20 +94,6 @@ POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "max_mean": 
                  "attention": "Attention"}
 
 
-class _NullCurves(QLabel):
-    """Stands in for the curves panel until it exists; accepts the same calls."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Training curves: coming soon", parent)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setEnabled(False)
-
-    def reset(self) -> None: ...
-    def add_batches(self, batches: list[BatchProgress]) -> None: ...
-    def add_epoch(self, summary: EpochSummary) -> None: ...
-    def set_best_epoch(self, epoch: int) -> None: ...
-
-
 def count_parameters(config: TrainConfig, num_classes: int) -> int:
     """Parameters of the model the config would build (runs in a worker: a large embedding
     takes a noticeable moment to initialise)."""
@@ -127,25 +109,23 @@ def format_count(count: int) -> str:
     return f"{count:,}"
 
 
-class TrainPanel(QWidget):
+class TrainPanel(Panel):
     """Edit a TrainConfig, run it on the table from the Data tab, and watch it train."""
 
     training_finished = Signal(object)  # TrainingOutcome
     training_started = Signal(object)  # TrainConfig
     run_ended = Signal()  # after training_finished, or after a failure or early cancel
-    status_message = Signal(str)
     parameter_count_changed = Signal(int)
+
+    PREVIEW_SIZE = (1200, 720)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._table: ReviewTable | None = None
         self._scheme: LabelScheme | None = None
-        self._handle: JobHandle | None = None
         self._active = False
         self._control: TrainControl | None = None
         self._count_token: object | None = None
-        self._count_jobs: list[JobHandle] = []
-        self._closed = False
         self._base = TrainConfig()
         self._loading = False
         self.batches_seen = 0
@@ -307,7 +287,7 @@ class TrainPanel(QWidget):
                                           QSizePolicy.Policy.Preferred)
         self.progress_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.curves = CurvesPanel(self) if CurvesPanel is not None else _NullCurves(self)
+        self.curves = CurvesPanel(self)
         # The curves take the width that is left; a long summary line inside them must not
         # push the window wider than the screen.
         self.curves.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
@@ -394,8 +374,6 @@ class TrainPanel(QWidget):
     def _update_parameter_count(self) -> JobHandle | None:
         """Count in a worker; a result that a newer edit has overtaken is dropped."""
         config, classes = self.config(), self.num_classes
-        if self._closed:
-            return None
         token = object()
         self._count_token = token
 
@@ -412,11 +390,8 @@ class TrainPanel(QWidget):
                 self.parameter_label.setText("cannot build this model")
                 self.parameter_label.setToolTip(message)
 
-        handle = start_job(lambda _ctx: count_parameters(config, classes), self,
-                           on_finished=show, on_failed=failed)
-        # a handle must outlive its thread's queued 'finished'; drop only finished ones
-        self._count_jobs = [h for h in self._count_jobs if h.running] + [handle]
-        return handle
+        return self.run_job(lambda _ctx: count_parameters(config, classes),
+                            on_finished=show, on_failed=failed, side=True)
 
     @property
     def num_classes(self) -> int:
@@ -439,16 +414,12 @@ class TrainPanel(QWidget):
     @property
     def running(self) -> bool:
         """A run is on until it reports its end (its thread stops a moment later)."""
-        return self._active
-
-    @property
-    def handle(self) -> JobHandle | None:
-        return self._handle
+        return self._active and not self.closed
 
     def start_training(self) -> JobHandle | None:
         """Start a run in a worker thread; returns its handle (None when it cannot start)."""
         assert self.thread() is QThread.currentThread()
-        if self.running or self._closed or self._table is None or self._scheme is None:
+        if self.running or self.closed or self._table is None or self._scheme is None:
             return None
         try:
             config = self.config().validate()
@@ -467,18 +438,19 @@ class TrainPanel(QWidget):
                                        on_status=ctx.status)
             return run_training(table, config, scheme, callbacks, ctx.control)
 
-        self._handle = start_job(job, self, on_progress=self._on_progress,
-                                 on_finished=self._on_finished, on_failed=self._on_failed,
-                                 on_status=self._on_status)
-        self._handle.thread.finished.connect(self._update_controls)
-        self._control = self._handle.job.context.control  # outlives the job object
+        handle = self.run_job(job, on_progress=self._on_progress,
+                              on_finished=self._on_finished, on_failed=self._on_failed,
+                              on_status=self._on_status, on_ended=self._update_controls)
+        if handle is None:
+            return None
+        self._control = handle.job.context.control  # outlives the job object
         self._active = True
         self._epochs_planned = config.epochs
         self.training_started.emit(config)
         self.status_message.emit("Training started.")
         log.info("training started: %s", config.to_dict())
         self._update_controls()
-        return self._handle
+        return handle
 
     def pause(self) -> None:
         if self.running and not self._handle.paused:  # type: ignore[union-attr]
@@ -500,22 +472,8 @@ class TrainPanel(QWidget):
             self.status_message.emit("Cancelling training...")
             self._update_controls()
 
-    def stop_and_wait(self, timeout_ms: int = 30000) -> bool:
-        """Cancel a run and block until its thread has ended (the window is closing)."""
-        for handle in self._count_jobs:
-            stop_job(handle, timeout_ms)
-        return stop_job(self._handle, timeout_ms)
-
-    def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """End every thread and start no new one (the window is closing)."""
-        self._closed = True
+    def stop_starting(self) -> None:
         self._count_timer.stop()
-        return self.stop_and_wait(timeout_ms)
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Shown alone (preview, tests), the panel owns its threads: end them first."""
-        self.shutdown()
-        super().closeEvent(event)
 
     def _on_progress(self, events: list) -> None:
         assert self.thread() is QThread.currentThread()
@@ -622,6 +580,15 @@ class TrainPanel(QWidget):
         """The run controls, for the main window's Training menu."""
         return [self.train_action, self.pause_action, self.resume_action, self.cancel_action]
 
+    def load_preview(self, args: list[str]) -> None:
+        """``python -m gui.panels.train``: the sample reviews and the Fast preset, ready."""
+        from core.text.labels import make_scheme
+        from gui.panels.samples import sample_table
+
+        table = sample_table()
+        self.set_data(table, make_scheme("auto", table.labels or []))
+        self.set_config(preset("Fast").replace(epochs=3))
+
 
 def _spin(low: int, high: int, step: int = 1, suffix: str = "") -> QSpinBox:
     box = QSpinBox()
@@ -659,20 +626,4 @@ def _changed_signal(widget: QWidget) -> Any:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    import resources
-    from core.io.readers import read_reviews
-    from core.text.labels import make_scheme
-
-    app = QApplication(sys.argv)
-    app.setStyleSheet(resources.load_stylesheet())
-    panel = TrainPanel()
-    reviews = read_reviews(resources.SAMPLE_REVIEWS)
-    panel.set_data(reviews, make_scheme("auto", reviews.labels or []))
-    panel.set_config(preset("Fast").replace(epochs=3))
-    panel.resize(1200, 720)
-    panel.show()
-    sys.exit(app.exec())
+    preview(TrainPanel)

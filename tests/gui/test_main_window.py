@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,12 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 import resources
-from gui.main_window import MainWindow
+from core import app_version
+from core.io.readers import read_reviews
+from core.training.pipeline import run_training
+from gui.main_window import PANELS, MainWindow, PanelEntry, WiringError, check_wiring
+from gui.panels.batch import BatchPanel
+from gui.panels.results import ResultsPanel
 
 TIMEOUT = 60000
 
@@ -173,3 +180,47 @@ def test_reopening_a_file_uses_the_remembered_columns(qtbot, window):
         window.open_reviews(str(resources.SAMPLE_REVIEWS))
     assert blocker.args[0].label_column == "domain"
     assert window.data_panel.label_combo.currentText() == "domain"
+
+
+# --- registering panels -----------------------------------------------------------------------
+
+
+def test_a_method_the_panel_lacks_raises_before_anything_is_built(app_settings):
+    slip = PanelEntry("Results 2", ResultsPanel, "model", listens={"model_loaded": "show_metric"})
+    with pytest.raises(WiringError, match="ResultsPanel.show_metric"):
+        MainWindow(app_settings, panels=(*PANELS, slip))
+
+
+def test_a_signal_nobody_has_raises(app_settings):
+    slip = dataclasses.replace(PANELS[-1], listens={"model_chaged": "set_bundle"})
+    with pytest.raises(WiringError, match="MainWindow.model_chaged"):
+        MainWindow(app_settings, panels=(*PANELS[:-1], slip))
+    slip = dataclasses.replace(PANELS[4], tells={"model_chose": "set_bundle"})
+    with pytest.raises(WiringError, match="ComparePanel.model_chose"):
+        check_wiring((*PANELS[:4], slip))
+
+
+def test_two_tabs_with_one_name_or_no_data_tab_raise():
+    with pytest.raises(WiringError, match="two tabs"):
+        check_wiring((*PANELS, PANELS[2]))
+    with pytest.raises(WiringError, match="Data tab"):
+        check_wiring(PANELS[1:])
+
+
+def test_one_entry_adds_a_tab_that_hears_the_window(qtbot, app_settings, tiny_config):
+    extra = PanelEntry("Batch 2", BatchPanel, "batch", listens={"model_changed": "set_bundle"},
+                       needs_model=True)
+    window = MainWindow(app_settings, panels=(*PANELS, extra))
+    qtbot.addWidget(window)
+    index = window.tabs.indexOf(window.panel("Batch 2"))
+    assert window.tabs.tabText(index) == "Batch 2" and not window.tabs.isTabEnabled(index)
+    assert window.tab_actions[index].text() == "Batch 2 tab"
+    bundle = run_training(read_reviews(resources.SAMPLE_REVIEWS), tiny_config).bundle
+    window.set_bundle(bundle)
+    assert window.panel("Batch 2").bundle is bundle and window.tabs.isTabEnabled(index)
+
+
+def test_the_about_box_shows_the_version_written_in_pyproject(window):
+    pyproject = (Path(resources.__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    version = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE).group(1)
+    assert app_version() == version and version in window.show_about().text()

@@ -210,14 +210,14 @@ def test_a_real_training_outcome_fills_the_panel(panel):
     """The path the main window takes: run_training's outcome, test rows mapped to texts."""
     from core.text.labels import make_scheme
     from core.training.pipeline import run_training
-    from gui.panels.results import _read_sample_table, show_preview_outcome
+    from gui.panels.samples import sample_table
 
-    table = _read_sample_table().subset(list(range(160)))
+    table = sample_table().subset(list(range(160)))
     config = TrainConfig(embedding_dim=8, hidden_size=8, bidirectional=False, epochs=1,
                          batch_size=32, min_count=1, test_share=0.25, max_length=40,
                          threads=1)
     outcome = run_training(table, config, make_scheme("binary", table.labels))
-    show_preview_outcome(panel, outcome)
+    panel.show_training_outcome(outcome)
     labels = outcome.data.test.labels
     assert panel.count_card.value() == str(len(labels))
     assert panel.heatmap.counts().sum() == len(labels)
