@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+Z_95 = 1.959963984540054  # two-sided 95% quantile of the standard normal
+
+
+def wilson_interval(correct: int, total: int, z: float = Z_95) -> tuple[float, float]:
+    """95% interval for a proportion seen as ``correct`` out of ``total`` (Wilson score).
+
+    Unlike the normal approximation it stays inside [0, 1] and does not shrink to nothing at
+    100% on a few reviews: 38 out of 38 gives 90.8-100%, which is what a tiny test set can say.
+    """
+    if total <= 0:
+        return 0.0, 1.0
+    p = correct / total
+    denominator = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denominator
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def accuracy_interval(metrics: Mapping[str, Any]) -> tuple[float, float]:
+    """The saved interval, or one rebuilt from accuracy and count (bundles saved before it)."""
+    saved = metrics.get("accuracy_interval")
+    if isinstance(saved, (list, tuple)) and len(saved) == 2:
+        return float(saved[0]), float(saved[1])
+    total = int(metrics.get("count", 0) or 0)
+    return wilson_interval(round(float(metrics.get("accuracy", 0.0)) * total), total)
+
+
+def format_accuracy(metrics: Mapping[str, Any], digits: int = 1) -> str:
+    """'94.8% (95% interval 88.4-97.8%, 96 reviews)': never a bare figure from a small set."""
+    low, high = accuracy_interval(metrics)
+    count = int(metrics.get("count", 0) or 0)
+    noun = "review" if count == 1 else "reviews"
+    return (f"{float(metrics.get('accuracy', 0.0)):.{digits}%} (95% interval "
+            f"{low * 100:.{digits}f}-{high:.{digits}%}, {count:,} {noun})")
 
 
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> np.ndarray:
@@ -39,6 +75,7 @@ def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int], classes: Seque
     result: dict[str, Any] = {
         "count": total,
         "accuracy": correct / total if total else 0.0,
+        "accuracy_interval": list(wilson_interval(correct, total)),
         "macro_f1": float(np.mean(f1_values)) if f1_values else 0.0,
         "per_class": per_class,
         "confusion": matrix.tolist(),
@@ -53,8 +90,9 @@ def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int], classes: Seque
 
 def format_metrics(metrics: dict[str, Any]) -> str:
     """A short plain-text report for the command line."""
+    low, high = accuracy_interval(metrics)
     lines = [f"reviews   {metrics['count']}",
-             f"accuracy  {metrics['accuracy']:.4f}",
+             f"accuracy  {metrics['accuracy']:.4f}  (95% interval {low:.4f}-{high:.4f})",
              f"macro-F1  {metrics['macro_f1']:.4f}"]
     if "mae" in metrics:
         lines.append(f"MAE       {metrics['mae']:.3f} (classes)")

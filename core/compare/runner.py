@@ -35,6 +35,7 @@ from core.compare.baselines import (
 from core.config import DATA_KNOBS, MODEL_KNOBS, TrainConfig
 from core.errors import ReviewDataError, TrainingError
 from core.io.table import ReviewTable
+from core.metrics import accuracy_interval
 from core.text.labels import LabelScheme
 from core.training.dataset import PreparedData, prepare_data
 from core.training.pipeline import train_model
@@ -178,6 +179,7 @@ class Column:
 COLUMNS = (
     Column("model", "Model", numeric=False),
     Column("accuracy", "Test accuracy", "max"),
+    Column("accuracy_interval", "95% interval", numeric=False),  # from the test size
     Column("macro_f1", "Macro-F1", "max"),
     Column("mae", "MAE", "min"),
     Column("seconds", "Training time (s)", "min"),
@@ -208,6 +210,14 @@ def format_value(key: str, value: Any) -> str:
     if key == "status":
         return _STATUS_WORDS.get(str(value), str(value))
     return str(value)
+
+
+def _interval_text(metrics: dict[str, Any]) -> str | None:
+    """'88.4-97.8%': where a run's test accuracy could lie, given how few reviews were tested."""
+    if metrics.get("accuracy") is None or not metrics.get("count"):
+        return None
+    low, high = accuracy_interval(metrics)
+    return f"{low * 100:.1f}-{high * 100:.1f}%"
 
 
 @dataclass
@@ -247,6 +257,7 @@ class ComparisonResult:
             rows.append({
                 "model": run.name,
                 "accuracy": metrics.get("accuracy"),
+                "accuracy_interval": _interval_text(metrics),
                 "macro_f1": metrics.get("macro_f1"),
                 "mae": metrics.get("mae"),
                 "seconds": None if run.seconds is None else round(run.seconds, 3),

@@ -161,7 +161,7 @@ def test_table_round_trips_through_csv(compared: ComparisonResult, tmp_path) -> 
 def test_markdown_bolds_the_best_value_per_column(compared: ComparisonResult) -> None:
     best = compared.best()
     lines = compared.to_markdown().splitlines()
-    assert lines[0].startswith("| Model | Test accuracy | Macro-F1 |")
+    assert lines[0].startswith("| Model | Test accuracy | 95% interval | Macro-F1 |")
     assert "MAE" not in lines[0]  # two unordered classes
     for name in best["accuracy"]:
         row = next(line for line in lines if line.startswith(f"| {name} |"))
