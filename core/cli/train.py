@@ -91,6 +91,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("file", help="labelled review file")
     add_column_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.add_argument("--all-rows", action="store_true",
+                          help="score every row, also those a split column marks as training rows")
     evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = subparsers.add_parser("predict", help="classify one or more texts")
@@ -187,14 +189,24 @@ def write_reports(bundle: ModelBundle, folder: Path) -> None:
             writer.writerows(bundle.history)
 
 
+TRAINING_SHARE_WARNING = 0.1  # warn when about this share of scored reviews were trained on
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     bundle = ModelBundle.load(args.model)
     table = read_reviews(args.file, text_column=args.text_col, label_column=args.label_col,
                          split_column=args.split_col)
-    metrics = evaluate_bundle(bundle, table)
+    metrics = evaluate_bundle(bundle, table, all_rows=args.all_rows)
+    share = metrics.get("training_share")
+    if share is not None and share >= TRAINING_SHARE_WARNING:
+        print(f"warning: about {share:.0%} of the scored reviews are ones this model was "
+              "trained on, so the figures overstate how it does on new reviews; score it on "
+              "reviews it has not seen (a file with a test split, or a new file).",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
+        print(f"Scored {metrics['scored']}.")
         print(format_metrics(metrics))
         if metrics.get("left_out"):
             print(f"\n{metrics['left_out']} reviews had labels outside the model's classes.")

@@ -20,6 +20,7 @@ from core.predict.inference import predict_logits, softmax
 from core.predict.predictor import Predictor
 from core.text.labels import LabelScheme
 from core.training.dataset import PreparedData, prepare_data
+from core.training.held_out import rows_to_score, training_fingerprint, training_share
 from core.training.trainer import TrainCallbacks, TrainControl, Trainer, TrainResult, evaluate_split
 
 
@@ -69,6 +70,9 @@ def train_model(data: PreparedData, config: TrainConfig,
         "device": result.device,
         "torch": torch.__version__,
         "python": platform.python_version(),
+        "training_fingerprint": training_fingerprint(  # see evaluate_bundle
+            data.table.texts[int(row)] for row in
+            np.concatenate([data.train.rows, data.validation.rows])),
     }
     bundle = ModelBundle(result.config or config, data.scheme, data.tokenizer.settings,
                          data.vocab, model, metrics, [h.to_dict() for h in result.history], info)
@@ -87,21 +91,32 @@ def run_training(table: ReviewTable, config: TrainConfig, scheme: LabelScheme | 
     return train_model(data, config, callbacks, control)
 
 
-def evaluate_bundle(bundle: ModelBundle, table: ReviewTable) -> dict[str, Any]:
-    """Score a saved model on a labelled table, mapping labels with the model's own scheme."""
+def evaluate_bundle(bundle: ModelBundle, table: ReviewTable,
+                    all_rows: bool = False) -> dict[str, Any]:
+    """Score a saved model on a labelled table, mapping labels with the model's own scheme.
+
+    A file with a split column is scored on its test rows only (``all_rows``: every row), as
+    training picks them. Besides the figures: ``scored`` says which rows were scored and
+    ``training_share`` estimates how many of them the model learnt from (None when the bundle
+    predates the fingerprint).
+    """
     if table.labels is None:
         raise ReviewDataError("The file has no label column to evaluate against.",
                               path=table.path)
-    class_ids = bundle.scheme.encode_all(table.labels)
-    keep = [i for i, c in enumerate(class_ids) if c is not None]
+    chosen = rows_to_score(table, all_rows)
+    class_ids = bundle.scheme.encode_all([table.labels[i] for i in chosen.indices])
+    keep = [(row, c) for row, c in zip(chosen.indices, class_ids) if c is not None]
     if not keep:
-        raise ReviewDataError(f"No label in the file matches the model's classes "
-                              f"({bundle.scheme.describe()}).", path=table.path)
+        raise ReviewDataError(f"No label among {chosen.description} matches the model's "
+                              f"classes ({bundle.scheme.describe()}).", path=table.path)
     predictor = Predictor(bundle)
-    texts = [table.texts[i] for i in keep]
+    texts = [table.texts[row] for row, _ in keep]
     sequences = predictor.encode(texts)
     predicted = predict_logits(predictor.model, sequences, predictor.device).argmax(1)
-    metrics = compute_metrics([class_ids[i] for i in keep], predicted, bundle.classes,
+    metrics = compute_metrics([c for _, c in keep], predicted, bundle.classes,
                               bundle.scheme.ordinal)
-    metrics["left_out"] = len(table) - len(keep)
+    metrics["left_out"] = len(chosen.indices) - len(keep)
+    metrics["scored"] = chosen.description
+    metrics["file_rows"] = len(table)
+    metrics["training_share"] = training_share(bundle.info.get("training_fingerprint"), texts)
     return metrics
