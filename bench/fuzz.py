@@ -1,14 +1,20 @@
 """Fuzz the review readers with thousands of generated bad files and count broken promises.
 
-Every case is a file (or folder) built by one of the categories in
-``tests/core/test_reader_fuzz.py`` (truncated and malformed CSV/JSON/JSONL/Parquet, wrong
-delimiters, mixed encodings, binary data, empty and header-only files, one class, missing
-labels, huge lines, NUL bytes, deeply nested JSON, damaged gzip, odd suffixes, folders) or
-raw random bytes. Each is read with preview_file, read_reviews and iter_review_chunks; the
-promise is data or a ReviewDataError naming the file (and its line for line faults), within
-a time limit. The suite runs a few hundred of these; this runs as many as you ask.
+Every case is a file (or folder) built by one of the categories in ``tools/fuzz_cases.py``
+(truncated and malformed CSV/JSON/JSONL/Parquet, wrong delimiters, mixed encodings, binary
+data, empty and header-only files, one class, missing labels, huge lines, NUL bytes, deeply
+nested JSON, damaged gzip, odd suffixes, folders, truncated final records) or raw random
+bytes, and judged by ``tools/fuzz_check.py`` (shared with tests/core/test_reader_fuzz.py).
+Each is read with preview_file, read_reviews and iter_review_chunks; the promise is data or a
+ReviewDataError naming the file (and its line for line faults), within a time limit; a cut
+final record must leave every complete review before it. After the cases, the run checks
+that analyze refuses an output that is an input (same path, symbolic link, hard link, inside
+an input folder) leaving every file unchanged, and that gzip bombs stop at the read limit
+under a memory ceiling (each read in a child process). The suite runs a few hundred of these;
+this runs as many as you ask.
 
     python bench/fuzz.py [--cases 10000] [--seed 0] [--scale 1] [--keep DIR]
+                         [--bomb-mb 2000] [--ceiling-mb 1500]
 
 Exit status 1 when any case broke a promise; failing inputs are copied to --keep.
 """
@@ -28,19 +34,74 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.core.test_reader_fuzz import (  # noqa: E402
+from tools.fuzz_cases import (  # noqa: E402
+    BOMB_SHAPES,
     CATEGORIES,
     SUFFIXES,
     Case,
-    ReaderFault,
     case_huge_lines,
+    case_truncated_final,
+)
+from tools.fuzz_check import (  # noqa: E402
+    LINKS,
+    ReaderFault,
     check_file,
+    check_gzip_bomb,
+    check_self_output,
+    check_truncated_final,
 )
 
 
 def case_random_bytes(rng: random.Random) -> Case:
     size = rng.choice([0, 1, 2, 3, 8, 100, 4000, 70_000])
     return Case("random_bytes", "r" + rng.choice(SUFFIXES), rng.randbytes(size))
+
+
+def untrained_bundle():  # noqa: ANN201 - core types imported late (torch is slow to load)
+    """A complete, untrained tiny model: the output check runs before any prediction."""
+    import torch
+
+    from core.bundle import ModelBundle
+    from core.config import TrainConfig
+    from core.model.classifier import RecurrentClassifier
+    from core.text.labels import make_scheme
+    from core.text.tokenizer import TokenizerSettings
+    from core.text.vocabulary import Vocabulary
+
+    torch.manual_seed(0)
+    config = TrainConfig(embedding_dim=8, hidden_size=8, threads=1)
+    vocab = Vocabulary.build([["good", "bad", "good", "bad"]], min_count=1)
+    scheme = make_scheme("categorical", ["neg", "pos"])
+    model = RecurrentClassifier.from_config(config, len(vocab), scheme.num_classes)
+    return ModelBundle(config, scheme, TokenizerSettings(), vocab, model.eval())
+
+
+def run_extra_checks(scratch: Path, bomb_mb: int, ceiling_mb: int) -> list[str]:
+    """Outputs onto inputs and gzip bombs; one line per check, failures start with FAIL."""
+    lines = []
+    bundle = untrained_bundle()
+    samples = {".csv": b"text,label\ngood,pos\nbad,neg\n",
+               ".jsonl": b'{"text": "good"}\n{"text": "bad"}\n'}
+    for suffix, data in samples.items():
+        for index, link in enumerate(LINKS):
+            try:
+                check_self_output(scratch / f"out-{suffix[1:]}-{index}", link, bundle, data,
+                                  suffix)
+                lines.append(f"  ok    output onto an input ({link}, {suffix}): refused, "
+                             "files unchanged")
+            except ReaderFault as fault:
+                lines.append(f"  FAIL  output onto an input ({link}, {suffix}): {fault}")
+    for shape in BOMB_SHAPES:
+        began = time.perf_counter()
+        try:
+            check_gzip_bomb(scratch, shape, expanded_mb=bomb_mb, ceiling_mb=ceiling_mb,
+                            peak_mb=ceiling_mb // 2)
+            lines.append(f"  ok    gzip bomb ({shape}, {bomb_mb:,} MB expanded): refused at the "
+                         f"limit in {time.perf_counter() - began:.1f} s under a "
+                         f"{ceiling_mb:,} MB ceiling")
+        except ReaderFault as fault:
+            lines.append(f"  FAIL  gzip bomb ({shape}): {fault}")
+    return lines
 
 
 def build(category: str, rng: random.Random, scale: int) -> Case:
@@ -62,9 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated categories to run")
     parser.add_argument("--keep", type=Path, help="copy failing inputs into this folder")
     parser.add_argument("--show", type=int, default=5, help="failures to print per category")
+    parser.add_argument("--bomb-mb", type=int, default=2000,
+                        help="how far each gzip bomb expands (MB)")
+    parser.add_argument("--ceiling-mb", type=int, default=1500,
+                        help="address-space ceiling of the child reading a bomb (MB)")
     args = parser.parse_args(argv)
 
-    names = sorted(CATEGORIES) + ["random_bytes"]
+    names = sorted(CATEGORIES) + ["random_bytes", "truncated_final"]
     if args.only:
         names = [n for n in names if n in args.only.split(",")]
     tried: Counter[str] = Counter()
@@ -78,13 +143,22 @@ def main(argv: list[str] | None = None) -> int:
         for index in range(args.cases):
             category = names[index % len(names)]
             tag = f"{args.seed}-{category}-{index}"
-            case = build(category, random.Random(tag), args.scale)
+            if category == "truncated_final":
+                case, complete = case_truncated_final(random.Random(tag))
+            else:
+                case, complete = build(category, random.Random(tag), args.scale), -1
             path = case.write(scratch)
             # a hard hang in C code that the per-call alarm cannot break still ends the run
             faulthandler.dump_traceback_later(args.seconds * 4, exit=True)
             began = time.perf_counter()
             try:
-                outcomes[category][check_file(path, args.seconds)] += 1
+                if complete >= 0:
+                    path.unlink()
+                    outcome = check_truncated_final(case, complete, scratch, args.seconds)
+                    path = case.write(scratch)  # for the size and the clean-up below
+                else:
+                    outcome = check_file(path, args.seconds)
+                outcomes[category][outcome] += 1
             except ReaderFault as fault:
                 faults[category][fault.kind] += 1
                 if len(examples[category]) < args.show:
@@ -107,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             if (index + 1) % 1000 == 0:
                 print(f"... {index + 1:,} cases, {sum(map(sum, faults.values()))} failed, "
                       f"{time.perf_counter() - start:.0f} s", flush=True)
+        extra = run_extra_checks(scratch, args.bomb_mb, args.ceiling_mb)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -126,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(o['data'] for o in outcomes.values()):>7}"
           f"{sum(o['error'] for o in outcomes.values()):>7}{total_failed:>8}  "
           + (", ".join(f"{k} {v}" for k, v in all_kinds.most_common()) or "-"))
+    print("\nOutputs onto inputs and gzip bombs (each bomb read in a child process):")
+    print("\n".join(extra))
+    total_failed += sum(line.startswith("  FAIL") for line in extra)
     print("\nSlowest cases (all three readers together):")
     for elapsed, what in slowest:
         print(f"  {elapsed:6.2f} s  {what}")

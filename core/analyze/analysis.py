@@ -20,8 +20,8 @@ never share side files):
 Memory: batches are cut to an activation budget (``core.predict.batch_predictor``), and on glibc the
 heap's mmap threshold is pinned at 4 MB for the process. By default glibc raises that threshold
 after each large free, so every batch's activation tensors end up in the heap, fragment it, and
-the resident size creeps up by 150-200 MB over a run; pinned, large tensors go back to the
-system when freed (measured: peak 870 -> 660 MB on IMDB reviews with --explain fast).
+the resident size creeps up over a run; pinned, large tensors go back to the system when freed
+(figures in the README, from bench/batch_memory.py).
 """
 
 from __future__ import annotations
@@ -66,8 +66,6 @@ from core.io.output_paths import check_outputs, display_path, output_error
 from core.io.table import ReviewTable
 from core.model.device import configure_threads
 from core.predict.batch_predictor import IG_STEPS, BatchPredictor, top_words
-
-_GZIP_RATIO = 0.35  # typical compressed/plain size of review text, for progress estimates
 
 
 @dataclass
@@ -236,9 +234,10 @@ class _ProgressEstimate:
         self.unit: InputUnit | None = None
         self.rows = 0
         self.text_bytes = 0
+        self.read_share: float | None = None  # the reader's own share of a file (bytes read)
 
     def start(self, unit: InputUnit) -> None:
-        self.unit, self.rows, self.text_bytes = unit, 0, 0
+        self.unit, self.rows, self.text_bytes, self.read_share = unit, 0, 0, None
 
     def finish(self) -> None:
         if self.unit is not None:
@@ -248,6 +247,8 @@ class _ProgressEstimate:
     def add(self, chunk: ReviewTable, extra_rows: int = 0) -> None:
         self.rows += len(chunk.texts) + len(chunk.skipped) + extra_rows
         self.text_bytes += sum(len(t) for t in chunk.texts)
+        if chunk.read_fraction is not None and self.unit is not None and self.unit.path.is_file():
+            self.read_share = chunk.read_fraction
 
     def fraction(self) -> float | None:
         if self.total <= 0:
@@ -257,9 +258,10 @@ class _ProgressEstimate:
         if unit is not None:
             if unit.rows_hint:
                 share = self.rows / unit.rows_hint
+            elif self.read_share is not None:
+                share = self.read_share  # compressed bytes read, for a .gz file
             else:
-                on_disk = self.text_bytes * (_GZIP_RATIO if unit.compressed else 1.0)
-                share = on_disk / max(1, unit.size)
+                share = self.text_bytes / max(1, unit.size)
             within = min(share, 0.99) * max(1, unit.size)
         return min(1.0, (self.done + within) / self.total)
 
@@ -312,7 +314,8 @@ class _Run:
             before, after, done, size = in_chunk
             reviews += done
             if before is not None and after is not None and size:
-                fraction = before + (after - before) * done / size
+                fraction = after if done >= size else min(
+                    after, before + (after - before) * done / size)
         eta = None
         if fraction and fraction > 0.001 and elapsed > 0:
             eta = elapsed * (1 - fraction) / fraction

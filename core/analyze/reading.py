@@ -1,9 +1,8 @@
 """Where batch analysis gets its encoded chunks: read and tokenized here, or in a second process.
 
-Tokenizing costs about a third of predicting (IMDB reviews: about 2,400 a second per core
-of CPU time, against 700-900 for a 128-wide GRU or LSTM), and more once the model is fast,
-so on a machine with cores to spare a helper process reads and tokenizes the next chunks
-while this process predicts.
+Tokenizing costs a sizeable share of predicting (bench/batch.py measures both), and more once
+the model is fast, so on a machine with cores to spare a helper process reads and tokenizes
+the next chunks while this process predicts.
 The queue between them holds two chunks, so memory stays bounded. The helper imports no torch:
 it encodes with ``core.text.encoder``, the same numpy-only encoder training uses.
 
@@ -225,9 +224,9 @@ class ChunkSource:
 def should_run_in_parallel(requested: bool | None, total_bytes: int) -> bool:
     """Auto: with four or more cores and enough input to repay the helper's start-up.
 
-    On two cores the helper takes one of the model's two threads and adds about 200 MB (its
-    own interpreter, nltk, numpy); it is offered there (``parallel_read=True``) but not
-    chosen by default until bench/batch.py shows it pays on that machine.
+    On two cores the helper takes one of the model's two threads and adds its own
+    interpreter, nltk and numpy to memory; it is offered there (``parallel_read=True``) but
+    not chosen by default until bench/batch.py shows it pays on that machine.
     """
     if requested is not None:
         return requested

@@ -1,9 +1,12 @@
 """One streaming record source per file format, all yielding rows aligned with their columns.
 
-Every source reads lazily (CSV and JSON Lines line by line, Parquet batch by batch) so a
-file of millions of reviews never has to fit in memory; only a JSON array is loaded
-whole, because the format gives no other choice. Everything that can go wrong while
-reading ends as a ``ReviewDataError`` naming the file and the line.
+Every source reads lazily (CSV and JSON Lines line by line, a JSON array item by item,
+Parquet batch by batch) so a file of millions of reviews never has to fit in memory; only a
+JSON document that wraps its reviews in an object is loaded whole. One line, field or item
+is capped (``core.io.limits``), so a file without line breaks cannot grow without bound.
+Everything that can go wrong while reading ends as a ``ReviewDataError`` naming the file
+and the line; a fault part-way keeps every complete record before it (``records`` yields
+them all, then raises the fault, which ``fault`` also keeps).
 """
 
 from __future__ import annotations
@@ -31,17 +34,19 @@ from core.io.encoding import (
     detect_encoding,
     errors_for,
 )
+from core.io.limits import REVIEW_ENV, ReadLimits, describe_mb
 
-# A review can be a whole book; the csv default of 128 KiB per field is far too small.
-# 2**31 - 1 fits a C long everywhere (sys.maxsize overflows it on Windows).
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+# A review can be a whole book; the csv default of 128 KiB per field is far too small. The
+# limit is set per source from ReadLimits; 2**31 - 1 fits a C long everywhere (sys.maxsize
+# overflows it on Windows).
+_CSV_FIELD_CAP = min(sys.maxsize, 2**31 - 1)
 
 MAX_JSON_BYTES = 1 << 30
 HEAD_RECORDS = 200
 PARQUET_BATCH = 4096
 DELIMITERS = ",;\t|"
-# csv.Sniffer's regexes take super-linear time: 4 KB of ',"' alternations took a second and
-# 60 KB over a minute, so it only ever sees the first 2 KB of a file.
+# csv.Sniffer's regexes take super-linear time on quote-heavy text, so it only ever sees the
+# first 2 KB of a file.
 SNIFF_CHARS = 2048
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
@@ -131,6 +136,8 @@ def as_review_error(exc: BaseException, path: str, line: int | None = None) -> R
         return ReviewDataError(
             f"the gzip data is damaged or cut short ({exc}): compress or download it again",
             path=path, line=line)
+    if isinstance(exc, csv.Error) and "field larger than field limit" in str(exc):
+        return ReviewDataError(_too_long("a field on this line"), path=path, line=line)
     if isinstance(exc, csv.Error):
         return ReviewDataError(
             f"malformed CSV ({exc}): check the quotes and delimiters around this line",
@@ -148,6 +155,12 @@ def as_review_error(exc: BaseException, path: str, line: int | None = None) -> R
                                path=path, line=line)
     return ReviewDataError(f"could not read the file ({type(exc).__name__}: {exc})",
                            path=path, line=line)
+
+
+def _too_long(what: str) -> str:
+    limit = describe_mb(ReadLimits.current().review_chars)
+    return (f"{what} is longer than one review may be ({limit}): the file may be damaged or "
+            f"not line-based. Raise the limit with {REVIEW_ENV}=<MB> if it is real")
 
 
 # ---------------------------------------------------------------- format detection
@@ -176,9 +189,22 @@ def detect_format(path: str | Path) -> str:
         if magic == _PARQUET_MAGIC:
             return "parquet"
         known = _FORMAT_BY_SUFFIX.get(inner_suffix(p))
+        if known == "json" and _is_json_lines(p):
+            return "jsonl"  # Yelp and McAuley exports: JSON Lines named .json
         return known or _sniff_format(p)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a user-facing error
         raise as_review_error(exc, str(p)) from exc
+
+
+def _is_json_lines(path: Path) -> bool:
+    """True when a .json file's first line is a whole object and another object follows."""
+    sample, complete, _ = read_sample(path)
+    text = decode_sample(sample, detect_encoding(sample, complete), complete)
+    text = text.lstrip("\ufeff \t\r\n")
+    if not text.startswith("{") or "\n" not in text:
+        return False
+    first, rest = text.split("\n", 1)
+    return _is_object(first) and rest.lstrip(" \t\r\n").startswith("{")
 
 
 def _sniff_format(path: Path) -> str:
@@ -251,9 +277,32 @@ def read_sample(path: Path) -> tuple[bytes, bool, bool]:
     with open(path, "rb") as raw:
         compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
-        stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+        stream = io.BufferedReader(_CutTolerantGzip(raw)) if compressed else raw
         data = stream.read(SAMPLE_BYTES + 1)
     return data[:SAMPLE_BYTES], len(data) <= SAMPLE_BYTES, compressed
+
+
+class _CutTolerantGzip(io.RawIOBase):
+    """Gzip data that ends at the cut when a download stopped part-way, instead of losing
+    the last decompressed block with an EOFError; ``cut`` then says so."""
+
+    def __init__(self, raw: Any) -> None:
+        self._gzip = gzip.GzipFile(fileobj=raw)
+        self.cut = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.cut:
+            return 0
+        try:
+            data = self._gzip.read1(len(buffer))
+        except EOFError:
+            self.cut = True
+            return 0
+        buffer[:len(data)] = data
+        return len(data)
 
 
 class TextStream:
@@ -270,17 +319,51 @@ class TextStream:
                 "Parquet or text file", path=str(path))
         self.sample_text = decode_sample(sample, self.encoding, complete)
         self.size = max(1, os.path.getsize(path))
+        self.path = str(path)
+        self.limit = ReadLimits.current().review_chars
         self._raw = open(path, "rb")  # noqa: SIM115 - lives as long as the source
-        binary = gzip.GzipFile(fileobj=self._raw) if compressed else self._raw
+        self._gzip = _CutTolerantGzip(self._raw) if compressed else None
+        binary = io.BufferedReader(self._gzip) if self._gzip is not None else self._raw
         self.text = io.TextIOWrapper(binary, encoding=self.encoding,
                                      errors=errors_for(self.encoding), newline=newline)
 
+    def check_cut(self, line: int | None) -> None:
+        """At the end of the text: raise if the gzip data stopped before its end marker."""
+        if self._gzip is not None and self._gzip.cut:
+            raise ReviewDataError(
+                "the gzip data is cut short here (an unfinished download or copy?): every "
+                "complete review before this point was read; compress or download the file "
+                "again for the rest", path=self.path, line=line)
+
     def lines(self) -> Iterator[str]:
-        """Lines with NUL characters dropped: they are never text, and old csv rejects them."""
-        for line in self.text:
+        """Lines with NUL characters dropped: they are never text, and old csv rejects them.
+
+        A line longer than one review may be stops the read (named, with its line) instead
+        of growing in memory: a file with no line breaks is read in bounded pieces.
+        """
+        readline, limit = self.text.readline, self.limit
+        number = 0
+        while True:
+            line = readline(limit + 1)
+            if not line:
+                self.check_cut(number + 1)
+                return
+            number += 1
+            if not line.endswith(("\n", "\r")) and self._gzip is not None and self._gzip.cut:
+                self.check_cut(number)  # a line cut by the end of the data is not a review
+            if len(line) > limit:
+                raise ReviewDataError(_too_long("this line"), path=self.path, line=number)
             if "\x00" in line:
                 line = line.replace("\x00", "")
             yield line
+
+    def read(self, chars: int) -> str:
+        """Up to ``chars`` more characters of text (for parsers that are not line-based)."""
+        return self.text.read(chars)
+
+    def ended_cut(self) -> bool:
+        """True when the text ended because the gzip data was cut short."""
+        return self._gzip is not None and self._gzip.cut
 
     def fraction(self) -> float:
         """Share of the file (compressed bytes for gzip) read so far."""
@@ -331,6 +414,7 @@ class RecordSource:
         self.columns: list[str] = []
         self.line: int | None = None
         self.exhausted = False
+        self.fault: ReviewDataError | None = None  # what stopped the read part-way
         self._head: list[RawRecord] = []
         self._raw: Iterator[RawRecord] | None = None
 
@@ -358,26 +442,43 @@ class RecordSource:
             raise as_review_error(exc, self.location, self.line) from exc
 
     def head(self, n: int) -> list[RawRecord]:
-        """The first ``n`` records with every column, read once and kept."""
-        with self.errors():
-            raw = self._raw_records()
-            while len(self._head) < n and not self.exhausted:
-                record = next(raw, None)
-                if record is None:
-                    self.exhausted = True
-                else:
-                    self._head.append(record)
+        """The first ``n`` records with every column, read once and kept.
+
+        A fault after at least one record is kept in ``fault`` (the records before it are
+        data); a fault before any record is raised at once.
+        """
+        try:
+            with self.errors():
+                raw = self._raw_records()
+                while len(self._head) < n and not self.exhausted:
+                    record = next(raw, None)
+                    if record is None:
+                        self.exhausted = True
+                    else:
+                        self._head.append(record)
+        except ReviewDataError as fault:
+            if not self._head:
+                raise
+            self.fault, self.exhausted = fault, True
         return self._head[:n]
 
     def records(self, wanted: Sequence[int]) -> Iterator[RawRecord]:
-        """Every record, values cut down to the ``wanted`` column indices, in that order."""
+        """Every record, values cut down to the ``wanted`` column indices, in that order.
+
+        When the file breaks part-way, every complete record before the fault is yielded
+        first, then the fault is raised (and kept in ``fault``).
+        """
         for record in self._head:
             yield record._replace(values=[record.values[i] for i in wanted])
-        if self.exhausted:
-            return
-        with self.errors():
-            yield from self._rest(wanted)
-        self.exhausted = True
+        if not self.exhausted:
+            try:
+                with self.errors():
+                    yield from self._rest(wanted)
+            except ReviewDataError as fault:
+                self.fault = fault
+            self.exhausted = True
+        if self.fault is not None:
+            raise self.fault
 
     def _raw_records(self) -> Iterator[RawRecord]:
         if self._raw is None:
@@ -416,6 +517,7 @@ class DelimitedSource(_TextSource):
 
     def __init__(self, path: Path, suffix_format: str) -> None:
         super().__init__(path, newline="")
+        csv.field_size_limit(min(_CSV_FIELD_CAP, self._stream.limit))
         default = "\t" if suffix_format == "tsv" else ","
         self.delimiter = sniff_delimiter(self._stream.sample_text, default)
         self.format = "tsv" if self.delimiter == "\t" else "csv"
@@ -512,6 +614,23 @@ def _as_object(value: Any, where: str) -> tuple[dict, str | None]:
     return {}, f"{where} is a JSON {kind}, not an object"
 
 
+def _take_head(source: RecordSource, objects: Iterator[RawRecord]) -> list[RawRecord]:
+    """The first records of a source whose columns come from its first objects; a fault among
+    them keeps the ones before it (and is raised at once when there are none)."""
+    first: list[RawRecord] = []
+    try:
+        with source.errors():
+            for record in objects:
+                first.append(record)
+                if len(first) >= HEAD_RECORDS:
+                    break
+    except ReviewDataError as fault:
+        if not first:
+            raise
+        source.fault, source.exhausted = fault, True
+    return first
+
+
 class JsonLinesSource(_TextSource):
     """JSON Lines: one object per line, streamed; columns come from the first objects."""
 
@@ -520,11 +639,10 @@ class JsonLinesSource(_TextSource):
     def __init__(self, path: Path) -> None:
         super().__init__(path, newline=None)
         self._objects = self._iter_objects()
-        with self.errors():
-            first = list(islice(self._objects, HEAD_RECORDS))
+        first = _take_head(self, self._objects)
         self.columns = _keys_in_order([record.values for record in first])
         self._head = [self._align(record) for record in first]
-        self.exhausted = len(first) < HEAD_RECORDS
+        self.exhausted = self.exhausted or len(first) < HEAD_RECORDS
 
     def _iter_objects(self) -> Iterator[RawRecord]:
         row = 0
@@ -554,45 +672,160 @@ class JsonLinesSource(_TextSource):
             yield self._align(record)
 
 
-class JsonSource(RecordSource):
-    """A JSON array of objects, or an object holding one (``{"reviews": [...]}``).
+_NOT_SPACE = re.compile(r"[^ \t\r\n\ufeff]")
+_READ_CHARS = 1 << 16
 
-    The format cannot be streamed with the standard library, so the file is loaded whole;
-    files over 1 GB are refused with a pointer to JSON Lines.
+
+class JsonArrayItems:
+    """The items of a top-level JSON array, parsed one at a time from a text stream.
+
+    The buffer holds the item being parsed and one read ahead, so memory is bounded by the
+    largest item (itself capped by the review limit), not by the file. Yields (row, line,
+    value); a cut or malformed item raises a ReviewDataError with its line after every
+    complete item before it.
+    """
+
+    def __init__(self, stream: TextStream, path: str) -> None:
+        self.stream, self.path = stream, path
+        self.buf, self.pos, self.eof = "", 0, False
+        self._line, self._counted = 1, 0  # line number at offset _counted of buf
+        self._column0 = 0  # column of buf[0] within its line (the buffer drops parsed text)
+        self._decoder = json.JSONDecoder()
+
+    def line_at(self, offset: int) -> int:
+        if offset >= self._counted:
+            self._line += self.buf.count("\n", self._counted, offset)
+            self._counted = offset
+        return self._line
+
+    def _fill(self, chars: int) -> bool:
+        """Drop what is parsed, read more; False at the end of the file."""
+        if self.eof:
+            return False
+        if self.pos:
+            self.line_at(self.pos)
+            newline = self.buf.rfind("\n", 0, self.pos)
+            self._column0 = self.pos - newline - 1 if newline >= 0 else self._column0 + self.pos
+            self.buf, self._counted, self.pos = self.buf[self.pos:], 0, 0
+        chunk = self.stream.read(max(_READ_CHARS, chars))
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def _next_char(self) -> str:
+        """The next character that is not white space ('' at the end), not consumed."""
+        while True:
+            found = _NOT_SPACE.search(self.buf, self.pos)
+            if found:
+                self.pos = found.start()
+                return self.buf[self.pos]
+            self.pos = len(self.buf)
+            if not self._fill(0):
+                return ""
+
+    def _fault(self, message: str, offset: int | None = None) -> ReviewDataError:
+        return ReviewDataError(message, path=self.path,
+                               line=self.line_at(self.pos if offset is None else offset))
+
+    def _column(self, exc: json.JSONDecodeError) -> int:
+        on_first_line = self.buf.rfind("\n", 0, exc.pos) < 0
+        return exc.colno + self._column0 if on_first_line else exc.colno
+
+    def _decode(self, row: int) -> Any:
+        want = _READ_CHARS
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self.buf, self.pos)
+                if end < len(self.buf) or self.eof:
+                    self.pos = end
+                    return value
+            except json.JSONDecodeError as exc:
+                if self.eof:
+                    cut = exc.pos >= len(self.buf) - 1
+                    raise self._fault(
+                        f"item {row} of the list is cut short: the file ends inside it "
+                        "(every item before it was read)" if cut else
+                        f"not valid JSON in item {row} ({_json_msg(exc)} at column "
+                        f"{self._column(exc)}): fix the file there", exc.pos) from None
+            if len(self.buf) - self.pos > self.stream.limit:
+                raise self._fault(_too_long(f"item {row} of the list"))
+            self._fill(want)
+            want *= 2
+
+    def __iter__(self) -> Iterator[tuple[int, int, Any]]:
+        if self._next_char() != "[":
+            raise self._fault("expected a JSON list of reviews")
+        self.pos += 1
+        row = 0
+        char = self._next_char()
+        if char == "]":
+            return
+        while True:
+            if not char:
+                raise self._fault(f"the list of reviews ends after item {row} without its "
+                                  "closing ']': the file was cut short (every item before "
+                                  "was read)")
+            row += 1
+            line = self.line_at(self.pos)
+            yield row, line, self._decode(row)
+            char = self._next_char()
+            if char == ",":
+                self.pos += 1
+                char = self._next_char()
+            elif char == "]":
+                return
+            elif char:
+                raise self._fault(f"expected ',' or ']' after item {row} of the list")
+
+
+class JsonSource(_TextSource):
+    """A JSON array of objects, read item by item; or an object holding one
+    (``{"reviews": [...]}``, pandas' column layout), which must be loaded whole: files over
+    1 GB of that kind are refused with a pointer to JSON Lines.
     """
 
     format = "json"
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path)
+        super().__init__(path, newline="")
+        self._done = 0
+        self._items: list[Any] | None = None
+        if self._stream.sample_text.lstrip("\ufeff \t\r\n").startswith("["):
+            self._objects = self._iter_array()
+            first = _take_head(self, self._objects)
+            self.columns = _keys_in_order([record.values for record in first])
+            self._head = [self._align(record) for record in first]
+            self.exhausted = self.exhausted or len(first) < HEAD_RECORDS
+            return
         with self.errors():
-            data = self._read_bytes(path)
-            self.encoding = detect_encoding(data[:SAMPLE_BYTES], len(data) <= SAMPLE_BYTES)
-            what = describe_binary(data[:SAMPLE_BYTES], self.encoding)
-            if what:
-                raise ReviewDataError(f"this looks like {what}, not JSON", path=self.path)
-            text = data.decode(self.encoding, errors=errors_for(self.encoding)).lstrip("\ufeff")
-            del data
+            text = self._stream.read(MAX_JSON_BYTES + 1).lstrip("\ufeff")
+            self._stream.check_cut(None)
+            if len(text) > MAX_JSON_BYTES:
+                raise ReviewDataError(
+                    "this JSON file wraps its reviews in an object and is over 1 GB, too "
+                    "large to load at once: save it as JSON Lines (.jsonl, one object per "
+                    "line) or as one top-level list, which are read as a stream",
+                    path=self.path)
             items = self._parse(text) if text.strip() else []
+            del text
         self._items = items
         self.total_rows = len(items)
         self.columns = _keys_in_order(items[:HEAD_RECORDS])  # as JSON Lines: the first objects
-        self._done = 0
+        self._objects = self._iter_items(items)
 
-    def _read_bytes(self, path: Path) -> bytes:
-        too_big = ReviewDataError(
-            "this JSON file is over 1 GB, too large to load at once: save it as JSON Lines "
-            "(.jsonl, one object per line), which is read as a stream", path=self.path)
-        if os.path.getsize(path) > MAX_JSON_BYTES:
-            raise too_big
-        with open(path, "rb") as raw:
-            self.compressed = raw.read(2) == _GZIP_MAGIC
-            raw.seek(0)
-            stream = gzip.GzipFile(fileobj=raw) if self.compressed else raw
-            data = stream.read(MAX_JSON_BYTES + 1)
-        if len(data) > MAX_JSON_BYTES:
-            raise too_big
-        return data
+    def _iter_array(self) -> Iterator[RawRecord]:
+        for row, line, value in JsonArrayItems(self._stream, self.path):
+            self.line = line
+            obj, problem = _as_object(value, f"item {row}")
+            yield RawRecord(row, line, obj, None, problem)
+
+    def _iter_items(self, items: list[Any]) -> Iterator[RawRecord]:
+        for row, item in enumerate(items, 1):
+            self._done = row
+            obj, problem = _as_object(item, f"item {row}")
+            yield RawRecord(row, None, obj, None, problem)
 
     def _parse(self, text: str) -> list[Any]:
         try:
@@ -613,13 +846,17 @@ class JsonSource(RecordSource):
         return items
 
     def fraction(self) -> float:
+        if self._items is None:
+            return super().fraction()
         return self._done / self.total_rows if self.total_rows else 1.0
 
+    def _align(self, record: RawRecord) -> RawRecord:
+        obj = record.values
+        return record._replace(values=[obj.get(name) for name in self.columns])
+
     def _iter_raw(self) -> Iterator[RawRecord]:
-        for row, item in enumerate(self._items, 1):
-            self._done = row
-            obj, problem = _as_object(item, f"item {row}")
-            yield RawRecord(row, None, [obj.get(name) for name in self.columns], None, problem)
+        for record in self._objects:
+            yield self._align(record)
 
 
 def _json_msg(exc: json.JSONDecodeError) -> str:

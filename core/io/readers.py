@@ -33,6 +33,7 @@ from core.io.formats import (
     clean_label,
     detect_format,
 )
+from core.io.limits import READ_ENV, ReadLimits, describe_mb
 from core.io.table import ReviewTable, SkippedRow
 
 __all__ = [
@@ -263,14 +264,21 @@ def preview_file(path: str | Path, n: int = 200) -> FilePreview:
 
 
 def _total_rows(source: RecordSource, seen: int) -> int | None:
-    """Exact when known or cheap (small uncompressed files); None otherwise."""
+    """Exact when known or cheap (small uncompressed files); None otherwise. A file that
+    breaks part-way counts its complete rows (reading it says where it breaks)."""
     if source.total_rows is not None:
         return source.total_rows
     if source.exhausted:
         return seen
     if source.compressed or Path(source.path).stat().st_size > _COUNT_ALL_BYTES:
         return None
-    return sum(1 for _ in source.records([0]))
+    count = 0
+    try:
+        for _ in source.records([0]):
+            count += 1
+    except ReviewDataError:
+        pass
+    return count
 
 
 def read_reviews(path: str | Path, text_column: str | None = None,
@@ -278,30 +286,64 @@ def read_reviews(path: str | Path, text_column: str | None = None,
                  id_column: str | None = None,
                  progress: Callable[[float], None] | None = None,
                  cancel: Callable[[], bool] | None = None,
-                 max_rows: int | None = None) -> ReviewTable:
+                 max_rows: int | None = None,
+                 read_limit_mb: float | None = None) -> ReviewTable:
     """Read a whole file or folder of reviews for training or evaluation.
 
     Columns left as None are guessed; pass '' for label/split/id to say "none". Rows
     with no text (or no label, when there is a label column) are skipped and listed in
-    ``table.skipped``. Raises ReviewDataError (ReadCancelled if ``cancel()`` said so).
+    ``table.skipped``. When the file breaks part-way (a cut last line, an unclosed quote),
+    every complete review before the break is kept, the break is listed in
+    ``table.skipped`` and described in ``table.fault``. The review text kept is capped
+    (``core.io.limits``; ``read_limit_mb`` raises it) so a huge or compressed input ends
+    in a clear message, not in exhausted memory. Raises ReviewDataError (ReadCancelled if
+    ``cancel()`` said so).
     """
+    held_limit = ReadLimits.current(read_limit_mb).held_chars
     with _user_errors(path), open_source(path) as source:
         plan = plan_columns(source, text_column, label_column, split_column, id_column)
         table = _new_table(source, plan)
         ticker = _Ticker(source, progress, cancel)
-        for item in _reviews(source, plan, require_label=True):
-            if isinstance(item, SkippedRow):
-                table.skipped.append(item)
-            else:
-                _add(table, item)
-                if max_rows is not None and len(table.texts) >= max_rows:
-                    break
-            ticker.tick()
+        held = 0
+        try:
+            for item in _reviews(source, plan, require_label=True):
+                if isinstance(item, SkippedRow):
+                    table.skipped.append(item)
+                else:
+                    _add(table, item)
+                    held += len(item.text)
+                    if held > held_limit:
+                        raise _over_limit(source, len(table.texts), held_limit)
+                    if max_rows is not None and len(table.texts) >= max_rows:
+                        break
+                ticker.tick()
+        except ReadCancelled:
+            raise
+        except ReviewDataError as fault:
+            if source.fault is not fault or not table.texts:
+                raise
+            _keep_fault(table, fault)
         if not table.texts:
             raise _no_reviews(source, ticker.count, table.skipped)
         if progress is not None:
             progress(1.0)
         return table
+
+
+def _over_limit(source: RecordSource, reviews: int, limit: int) -> ReviewDataError:
+    return ReviewDataError(
+        f"the first {reviews:,} reviews already hold more than {describe_mb(limit)} of text, "
+        "the limit for reading a whole file into memory. Read fewer rows (--max-rows), or "
+        f"raise the limit with --read-limit-mb or {READ_ENV}=<MB> if this machine has the "
+        "memory", path=source.location or source.path)
+
+
+def _keep_fault(table: ReviewTable, fault: ReviewDataError) -> None:
+    """Record a read that stopped part-way: the reviews before it stay, the fault is listed."""
+    where = f"line {fault.line}: " if fault.line is not None else ""
+    table.fault = f"reading stopped at {where}{fault.message}"
+    table.skipped.append(SkippedRow(fault.path or table.path, fault.line or 0,
+                                    f"reading stopped here: {fault.message}"))
 
 
 def _expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
@@ -359,15 +401,25 @@ def _chunks_of(source: RecordSource, chunk_size: int, text_column: str | None,
     plan = plan_columns(source, text_column, label_column, "", id_column)
     chunk = _new_table(source, plan)
     ticker = _Ticker(source, None, cancel)
-    for item in _reviews(source, plan, require_label=False):
-        if isinstance(item, SkippedRow):
-            chunk.skipped.append(item)
-        else:
-            _add(chunk, item)
-        if len(chunk.texts) + len(chunk.skipped) >= chunk_size:
-            ticker.check()
+    try:
+        for item in _reviews(source, plan, require_label=False):
+            if isinstance(item, SkippedRow):
+                chunk.skipped.append(item)
+            else:
+                _add(chunk, item)
+            if len(chunk.texts) + len(chunk.skipped) >= chunk_size:
+                ticker.check()
+                chunk.read_fraction = source.fraction()
+                yield chunk
+                chunk = _new_table(source, plan)
+            ticker.tick()
+    except ReadCancelled:
+        raise
+    except ReviewDataError:
+        if chunk.texts or chunk.skipped:  # the complete reviews before the fault count
+            chunk.read_fraction = source.fraction()
             yield chunk
-            chunk = _new_table(source, plan)
-        ticker.tick()
+        raise
     if chunk.texts or chunk.skipped:
+        chunk.read_fraction = 1.0
         yield chunk

@@ -32,6 +32,8 @@ class ReviewTable:
     path: str = ""
     text_column: str = "text"
     label_column: str | None = None
+    fault: str | None = None  # why reading stopped before the end (the reviews before stay)
+    read_fraction: float | None = None  # share of the input read when this chunk was cut
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -53,4 +55,6 @@ class ReviewTable:
             path=self.path,
             text_column=self.text_column,
             label_column=self.label_column,
+            fault=self.fault,
+            read_fraction=self.read_fraction,
         )

@@ -152,9 +152,20 @@ def test_gzip_variants(tmp_path, suffix):
     assert read_reviews(path).texts == [t for t, _ in ROWS]
 
 
-def test_damaged_gzip_is_a_clear_error(tmp_path):
-    data = gzip.compress(table_text(ROWS * 200).encode())
+def test_a_cut_gzip_keeps_every_complete_review_and_names_the_cut(tmp_path):
+    rows = [(f"review number {i} " + "word " * (i % 13), "pos") for i in range(3000)]
+    data = gzip.compress(table_text(rows).encode())
     path = write(tmp_path / "r.csv.gz", data[: len(data) // 2])
+    table = read_reviews(path)
+    expected = [t for t, _ in rows]
+    assert 0 < len(table) < len(rows) and table.texts == expected[: len(table)]
+    assert "cut short" in table.fault and table.skipped[-1].row == len(table) + 2
+
+
+def test_damaged_gzip_is_a_clear_error(tmp_path):
+    data = bytearray(gzip.compress(table_text(ROWS * 200).encode()))
+    data[20:40] = bytes(20)  # damaged inside the first block: nothing can be read
+    path = write(tmp_path / "r.csv.gz", bytes(data))
     with pytest.raises(ReviewDataError, match="gzip data is damaged"):
         read_reviews(path)
 
@@ -294,25 +305,35 @@ def test_row_with_extra_fields_is_skipped_with_its_line(tmp_path):
     assert "line 3 has 3 fields" in table.skipped[0].reason
 
 
+def _stopped_at(table, line: int, words: str) -> None:
+    """The read kept what came before a fault, and says where and why it stopped."""
+    assert table.fault is not None and words in table.fault and f"line {line}" in table.fault
+    assert table.skipped[-1].row == line and words in table.skipped[-1].reason
+
+
 def test_unclosed_quote_names_its_line(tmp_path):
     path = write(tmp_path / "r.csv", 'text,label\ngood,pos\n"broken,neg\nfine,pos\n')
+    table = read_reviews(path)
+    assert table.texts == ["good"]
+    _stopped_at(table, 3, "never closed")
     with pytest.raises(ReviewDataError, match="never closed") as info:
-        read_reviews(path)
-    assert info.value.line == 3 and str(path) in str(info.value)
+        read_reviews(write(tmp_path / "s.csv", 'text,label\n"broken,neg\nfine,pos\n'))
+    assert info.value.line == 2 and str(tmp_path / "s.csv") in str(info.value)
 
 
 def test_malformed_json_names_line_and_column(tmp_path):
     path = write(tmp_path / "r.json", '[\n {"text": "a", "label": "pos"},\n {"text": }\n]')
-    with pytest.raises(ReviewDataError, match="not valid JSON.*column 11") as info:
-        read_reviews(path)
-    assert info.value.line == 3
+    table = read_reviews(path)
+    assert table.texts == ["a"]
+    _stopped_at(table, 3, "not valid JSON")
+    assert "column 11" in table.fault
 
 
 def test_malformed_json_line_names_its_line(tmp_path):
     path = write(tmp_path / "r.jsonl", '{"text": "a", "label": "pos"}\n\n{"text": "b",\n')
-    with pytest.raises(ReviewDataError, match="not valid JSON") as info:
-        read_reviews(path)
-    assert info.value.line == 3
+    table = read_reviews(path)
+    assert table.texts == ["a"]
+    _stopped_at(table, 3, "not valid JSON")
 
 
 def test_deeply_nested_json_is_a_data_error(tmp_path):
