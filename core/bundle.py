@@ -24,6 +24,7 @@ from core.model.classifier import RecurrentClassifier
 from core.text.labels import LabelScheme
 from core.text.tokenizer import TokenizerSettings
 from core.text.vocabulary import Vocabulary
+from core.training.checkpoint import PretrainRecord
 
 FORMAT = "review-analyzer-model"
 FORMAT_VERSION = 1
@@ -48,6 +49,15 @@ class ModelBundle:
     @property
     def classes(self) -> list[str]:
         return self.scheme.classes
+
+    @property
+    def pretraining(self) -> PretrainRecord | None:
+        """What the model was started from (texts' file names and counts, settings), if any."""
+        record = self.info.get("pretraining")
+        try:
+            return PretrainRecord.from_dict(record) if record else None
+        except (ReviewDataError, TypeError):
+            return None
 
     def save(self, path: str | Path) -> Path:
         """Write atomically: a crash mid-save leaves any earlier file at ``path`` untouched."""

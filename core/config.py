@@ -14,6 +14,11 @@ POOLINGS = ("last", "mean", "max", "max_mean", "attention")
 TRUNCATIONS = ("head", "tail", "head_tail")
 TOKENIZERS = ("words", "treebank", "tweet")
 WORD_PRIOR_MODES = ("auto", "on", "off")  # auto: on for short reviews (core/word_prior.py)
+# What is learnt from unlabelled text before the labelled training (core/training/pretraining.py):
+# nothing, word vectors only (gensim), or the recurrent encoder as a language model.
+PRETRAIN_KINDS = ("off", "vectors", "lm")
+# Perturbations of the normalized word embeddings (core/training/adversarial.py).
+ADVERSARIAL_KINDS = ("off", "at", "vat")
 
 
 @dataclass
@@ -53,6 +58,12 @@ class TrainConfig:
     early_stopping: bool = True
     patience: int = 2
     seed: int = 13
+    # learning from unlabelled reviews and regularization (docs/decisions.md says how the
+    # defaults were chosen)
+    pretrain: str = "off"
+    pretrain_epochs: int = 2
+    adversarial: str = "off"
+    adversarial_epsilon: float = 5.0
     # machine
     device: str = "auto"
     threads: int = 0
@@ -66,6 +77,13 @@ class TrainConfig:
             (self.tokenizer in TOKENIZERS, f"tokenizer must be one of {', '.join(TOKENIZERS)}"),
             (self.word_prior in WORD_PRIOR_MODES,
              f"word prior must be one of {', '.join(WORD_PRIOR_MODES)}"),
+            (self.pretrain in PRETRAIN_KINDS,
+             f"pretraining must be one of {', '.join(PRETRAIN_KINDS)}"),
+            (self.adversarial in ADVERSARIAL_KINDS,
+             f"adversarial training must be one of {', '.join(ADVERSARIAL_KINDS)}"),
+            (1 <= self.pretrain_epochs <= 100, "pretraining epochs must be between 1 and 100"),
+            (0 < self.adversarial_epsilon <= 100,
+             "adversarial epsilon must be above 0 and at most 100"),
             (1 <= self.layers <= 8, "layers must be between 1 and 8"),
             (1 <= self.embedding_dim <= 2048, "embedding size must be between 1 and 2048"),
             (1 <= self.hidden_size <= 4096, "hidden size must be between 1 and 4096"),
@@ -144,7 +162,8 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
 
 
 # Settings added after models were first saved, with the value that reproduces those models.
-_ADDED_LATER: dict[str, Any] = {"word_prior": "off", "lr_decay": 1.0, "ema_decay": 0.0}
+_ADDED_LATER: dict[str, Any] = {"word_prior": "off", "lr_decay": 1.0, "ema_decay": 0.0,
+                                "pretrain": "off", "adversarial": "off"}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "Fast": dict(
@@ -172,4 +191,4 @@ DATA_KNOBS = frozenset(
 )
 MODEL_KNOBS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - DATA_KNOBS
 __all__ = ["TrainConfig", "PRESETS", "preset", "CELLS", "POOLINGS", "WORD_PRIOR_MODES",
-           "DATA_KNOBS", "MODEL_KNOBS"]
+           "PRETRAIN_KINDS", "ADVERSARIAL_KINDS", "DATA_KNOBS", "MODEL_KNOBS"]

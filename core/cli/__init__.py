@@ -15,6 +15,7 @@ from core.errors import ReviewDataError
 
 COMMAND_MODULES = [
     "core.cli.train",
+    "core.cli.pretrain",
     "core.cli.explain",
     "core.cli.compare",
     "core.cli.analyze",

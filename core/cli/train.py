@@ -19,8 +19,11 @@ from core.io.readers import read_reviews
 from core.metrics import format_duration, format_metrics
 from core.predict.predictor import Predictor
 from core.text.labels import make_scheme
+from core.training.checkpoint import PretrainedCheckpoint
 from core.training.pipeline import evaluate_bundle, run_training
+from core.training.pretraining import PretrainCallbacks, PretrainProgress
 from core.training.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
+from core.training.unlabelled import read_unlabelled_rows
 
 _DEFAULTS = TrainConfig()
 
@@ -82,6 +85,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                       "'1,2,3,4' (five)")
     train.add_argument("--max-rows", type=int, help="read only the first N reviews")
     add_config_options(train)
+    train.add_argument("--unlabelled", nargs="+", default=[], metavar="FILE",
+                       help="review files to pretrain on besides the training rows and the "
+                            "file's unlabelled rows (labels ignored; see --pretrain)")
+    train.add_argument("--init", type=Path, metavar="CHECKPOINT",
+                       help="start from a checkpoint written by 'pretrain' instead of "
+                            "pretraining again")
     train.add_argument("--out", type=Path, required=True,
                        help="folder (or .ramodel file) to write the model to")
     train.set_defaults(handler=cmd_train)
@@ -150,10 +159,31 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{event.val_accuracy:.4f} F1 {event.val_macro_f1:.4f} | {event.seconds:.1f}s"
               f"{'  *best' if event.is_best else ''}")
 
+    init = PretrainedCheckpoint.load(args.init) if args.init else None
+    unlabelled = []
+    if init is None and (config.pretrain != "off" or config.adversarial == "vat"):
+        spare = read_unlabelled_rows(args.file, table.text_column, table.label_column)
+        unlabelled = ([spare] if len(spare) else []) + [
+            read_reviews(path, label_column="") for path in args.unlabelled]
+    elif args.unlabelled:
+        print("Note: --unlabelled is used for pretraining (--pretrain) and virtual adversarial "
+              "training only; with --init the checkpoint's pretraining stands.")
+
+    def on_pretrain_batch(event: PretrainProgress) -> None:
+        bar.update(event.fraction, f"pretraining epoch {event.epoch}/{event.epochs} loss "
+                   f"{event.loss:.3f} {event.tokens_per_second:,.0f} tok/s "
+                   f"ETA {format_duration(event.eta)}")
+
+    def on_pretrain_epoch(epoch: int, loss: float) -> None:
+        bar.close()
+        print(f"pretraining epoch {epoch}: language-model loss {loss:.4f}")
+
     previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())
     try:
         outcome = run_training(table, config, scheme,
-                               TrainCallbacks(on_batch, on_epoch, lambda m: print(m)), control)
+                               TrainCallbacks(on_batch, on_epoch, lambda m: print(m)), control,
+                               unlabelled, init, PretrainCallbacks(
+                                   on_pretrain_batch, on_pretrain_epoch, lambda m: print(m)))
     finally:
         signal.signal(signal.SIGINT, previous)
     bundle = outcome.bundle

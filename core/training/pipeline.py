@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,13 @@ from core.metrics import compute_metrics
 from core.predict.inference import predict_logits, softmax
 from core.predict.predictor import Predictor
 from core.text.labels import LabelScheme
+from core.training.callbacks import Callback
+from core.training.checkpoint import PretrainedCheckpoint
 from core.training.dataset import PreparedData, prepare_data
 from core.training.held_out import rows_to_score, training_fingerprint, training_share
+from core.training.pretraining import PretrainCallbacks
 from core.training.trainer import TrainCallbacks, TrainControl, Trainer, TrainResult, evaluate_split
+from core.training.unlabelled import prepare_unlabelled
 
 
 @dataclass
@@ -35,9 +40,14 @@ class TrainingOutcome:
 
 def train_model(data: PreparedData, config: TrainConfig,
                 callbacks: TrainCallbacks | None = None,
-                control: TrainControl | None = None) -> TrainingOutcome:
-    """Train on prepared data (shared by comparisons) and score the test rows once."""
-    trainer = Trainer(config, callbacks, control)
+                control: TrainControl | None = None,
+                extra_callbacks: Sequence[Callback] = (),
+                pretraining: dict[str, Any] | None = None) -> TrainingOutcome:
+    """Train on prepared data (shared by comparisons) and score the test rows once.
+
+    ``pretraining``: the record of what the model was started from, kept in the bundle.
+    """
+    trainer = Trainer(config, callbacks, control, extra_callbacks)
     result = trainer.fit(data)
     model = result.model
     device = next(model.parameters()).device
@@ -74,6 +84,8 @@ def train_model(data: PreparedData, config: TrainConfig,
             data.table.texts[int(row)] for row in
             np.concatenate([data.train.rows, data.validation.rows])),
     }
+    if pretraining is not None:
+        info["pretraining"] = pretraining
     bundle = ModelBundle(result.config or config, data.scheme, data.tokenizer.settings,
                          data.vocab, model, metrics, [h.to_dict() for h in result.history], info)
     return TrainingOutcome(bundle, result, data, predictions, probabilities)
@@ -81,14 +93,25 @@ def train_model(data: PreparedData, config: TrainConfig,
 
 def run_training(table: ReviewTable, config: TrainConfig, scheme: LabelScheme | None = None,
                  callbacks: TrainCallbacks | None = None,
-                 control: TrainControl | None = None) -> TrainingOutcome:
-    """Prepare the table with the config's data settings, then train."""
+                 control: TrainControl | None = None,
+                 unlabelled: Sequence[ReviewTable] = (),
+                 init: PretrainedCheckpoint | None = None,
+                 pretrain_callbacks: PretrainCallbacks | None = None) -> TrainingOutcome:
+    """Prepare the table with the config's data settings, pretrain if asked, then train.
+
+    ``unlabelled``: tables of extra reviews for pretraining; ``init``: a checkpoint to start
+    from instead of pretraining again.
+    """
     control = control or TrainControl()
     callbacks = callbacks or TrainCallbacks()
     if callbacks.on_status:
         callbacks.on_status(f"Tokenizing {len(table):,} reviews...")
     data = prepare_data(table, config, scheme, cancel=lambda: control.cancelled)
-    return train_model(data, config, callbacks, control)
+    if pretrain_callbacks is None:
+        pretrain_callbacks = PretrainCallbacks(on_status=callbacks.on_status)
+    prepared = prepare_unlabelled(data, config, unlabelled, init, pretrain_callbacks, control)
+    record = prepared.record.to_dict() if prepared.record is not None else None
+    return train_model(prepared.data, config, callbacks, control, prepared.callbacks, record)
 
 
 def evaluate_bundle(bundle: ModelBundle, table: ReviewTable,
