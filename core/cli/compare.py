@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.bundle import SUFFIX
 from core.cli.progress import ProgressBar
+from core.cli.reading import add_read_limit_option, read_table, report_read
 from core.cli.train import add_column_options, add_config_options, config_from_args, parse_cuts
 from core.compare.runner import (
     BASELINES,
@@ -57,14 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--baselines", action="store_true",
                         help="add TF-IDF + logistic regression and, for two classes, VADER")
     add_config_options(parser)
+    add_read_limit_option(parser)
     parser.add_argument("--out", type=Path, required=True,
                         help="folder for the table (comparison.csv, comparison.md) and models")
     parser.set_defaults(handler=cmd_compare)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from core.io.readers import read_reviews
-
     base = config_from_args(args)
     cells = parse_cells(args.cells)
     baselines = list(BASELINES) if args.baselines else []
@@ -75,14 +75,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written = [args.out / TABLE_CSV, args.out / TABLE_MARKDOWN,
                *(args.out / f"{slug(v.name)}{SUFFIX}" for v in default_variants(base, cells))]
     check_outputs(written, [args.file], "comparison")  # before training, not after
-    table = read_reviews(args.file, text_column=args.text_col, label_column=args.label_col,
-                         split_column=args.split_col, max_rows=args.max_rows)
+    table = read_table(args.file, args, args.max_rows, args.split_col)
     if table.labels is None:
         raise ReviewDataError("No label column found; name one with --label-col.",
                               path=str(args.file))
     scheme = make_scheme(args.scheme, table.labels, parse_cuts(args.cuts))
-    print(f"Read {len(table):,} reviews from {args.file} (text: '{table.text_column}', "
-          f"label: '{table.label_column}'; {len(table.skipped)} rows skipped)")
+    report_read(table, args.file)
     print(f"Classes: {scheme.describe()}")
 
     bar = ProgressBar()

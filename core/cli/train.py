@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core.bundle import ModelBundle, resolve_model_path
 from core.cli.progress import ProgressBar
+from core.cli.reading import SKIPPED_NAME, add_read_limit_option, read_table, report_read
 from core.config import CELLS, POOLINGS, TOKENIZERS, TRUNCATIONS, WORD_PRIOR_MODES, TrainConfig
 from core.errors import ReviewDataError
 from core.io.output_paths import check_outputs, save_with_fallback
@@ -85,6 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                       "'1,2,3,4' (five)")
     train.add_argument("--max-rows", type=int, help="read only the first N reviews")
     add_config_options(train)
+    add_read_limit_option(train)
     train.add_argument("--unlabelled", nargs="+", default=[], metavar="FILE",
                        help="review files to pretrain on besides the training rows and the "
                             "file's unlabelled rows (labels ignored; see --pretrain)")
@@ -99,6 +101,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("model", help="model folder or .ramodel file")
     evaluate.add_argument("file", help="labelled review file")
     add_column_options(evaluate)
+    add_read_limit_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.add_argument("--all-rows", action="store_true",
                           help="score every row, also those a split column marks as training rows")
@@ -106,7 +109,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     predict = subparsers.add_parser("predict", help="classify one or more texts")
     predict.add_argument("model", help="model folder or .ramodel file")
-    predict.add_argument("text", nargs="+", help="review text(s) to classify")
+    predict.add_argument("text", nargs="+",
+                         help="review text(s) to classify; '-' reads one from standard input")
     predict.add_argument("--json", action="store_true", help="print JSON")
     predict.set_defaults(handler=cmd_predict)
 
@@ -121,7 +125,7 @@ def parse_cuts(text: str | None) -> list[float] | None:
             from None
 
 
-REPORT_NAMES = ("metrics.json", "history.csv")
+REPORT_NAMES = ("metrics.json", "history.csv", SKIPPED_NAME)
 
 
 def model_outputs(out: Path) -> tuple[Path, list[Path]]:
@@ -134,14 +138,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     target, written = model_outputs(args.out)
     check_outputs(written, [args.file], "model")  # before hours of training, not after
-    table = read_reviews(args.file, text_column=args.text_col, label_column=args.label_col,
-                         split_column=args.split_col, max_rows=args.max_rows)
+    table = read_table(args.file, args, args.max_rows, args.split_col)
     if table.labels is None:
         raise ReviewDataError("No label column found; name one with --label-col.",
                               path=str(args.file))
     scheme = make_scheme(args.scheme, table.labels, parse_cuts(args.cuts))
-    print(f"Read {len(table):,} reviews from {args.file} (text: '{table.text_column}', "
-          f"label: '{table.label_column}'; {len(table.skipped)} rows skipped)")
+    report_read(table, args.file, target.parent)
     print(f"Classes: {scheme.describe()}")
     bar = ProgressBar()
     control = TrainControl()
@@ -224,8 +226,9 @@ TRAINING_SHARE_WARNING = 0.1  # warn when about this share of scored reviews wer
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     bundle = ModelBundle.load(args.model)
-    table = read_reviews(args.file, text_column=args.text_col, label_column=args.label_col,
-                         split_column=args.split_col)
+    table = read_table(args.file, args, split_column=args.split_col)
+    if table.skipped or table.fault:
+        report_read(table, args.file, stream=sys.stderr)  # stdout may be --json
     metrics = evaluate_bundle(bundle, table, all_rows=args.all_rows)
     share = metrics.get("training_share")
     if share is not None and share >= TRAINING_SHARE_WARNING:
@@ -244,6 +247,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    texts = [sys.stdin.read() if text == "-" else text for text in args.text]
+    if any(not text.strip() for text in texts):
+        raise ReviewDataError("A review is empty: pass the text to classify, or '-' to read it "
+                              "from standard input.")  # as explain says: no guess on nothing
+    args.text = texts
     bundle = ModelBundle.load(args.model)
     predictions = Predictor(bundle).predict(args.text)
     if args.json:

@@ -96,8 +96,11 @@ class LabelScheme:
                 parts.append(f"{name} <= {_fmt(high)}")
             elif math.isinf(high):
                 parts.append(f"{name} >= {_fmt(low)}")
-            else:
-                parts.append(f"{name} = {_fmt(low)}-{_fmt(high)}")
+            else:  # bounds nudged by a hair are exclusive: 2.000000001 means "above 2"
+                low_at, high_at = round(low, 6), round(high, 6)
+                above = f"> {_fmt(low_at)}" if low_at < low else f">= {_fmt(low)}"
+                below = f"< {_fmt(high_at)}" if high_at > high else f"<= {_fmt(high)}"
+                parts.append(f"{name} {above} and {below}")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -66,3 +67,63 @@ def test_every_command_has_help():
         result = subprocess.run([sys.executable, "main.py", command, "--help"],
                                 capture_output=True, text=True, cwd=ROOT, timeout=300)
         assert result.returncode == 0 and "usage" in result.stdout
+
+
+# ---------------------------------------------------------------- issue 19 item 10
+
+
+def test_predict_refuses_an_empty_review_as_explain_does(review_csv, tmp_path, capsys,
+                                                          monkeypatch):
+    out = tmp_path / "model"
+    assert run_cli(["train", str(review_csv), *TINY, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert run_cli(["predict", str(out), "  "]) == 2
+    assert "empty" in capsys.readouterr().err
+    long_review = "great lovely room " * 5000  # too long for the command line of some shells
+    monkeypatch.setattr("sys.stdin", io.StringIO(long_review))
+    assert run_cli(["predict", str(out), "-", "--json"]) == 0
+    [prediction] = json.loads(capsys.readouterr().out)
+    assert prediction["text"] == long_review
+
+
+def test_train_says_why_rows_were_skipped_and_where_the_list_is(tmp_path, capsys):
+    table = synthetic_table(120, stars=True)
+    path = tmp_path / "reviews.csv"
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["review", "stars"])
+        writer.writerows(zip(table.texts, table.labels))
+        writer.writerows([["", "5"], ["", "1"], ["no stars here", ""]])
+    out = tmp_path / "model"
+    assert run_cli(["train", str(path), *TINY, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 skipped: empty text in column 'review'" in printed
+    assert "1 skipped: no label in column 'stars'" in printed
+    listed = (out / "skipped_rows.csv").read_text(encoding="utf-8").splitlines()
+    assert len(listed) == 4 and str(out / "skipped_rows.csv") in printed
+
+
+def test_a_file_cut_part_way_trains_on_what_came_before_and_warns(review_csv, tmp_path,
+                                                                  capsys):
+    data = review_csv.read_text(encoding="utf-8").rstrip("\n")
+    cut = tmp_path / "cut.csv"
+    cut.write_text(data[: data.rfind("\n") + 1] + '"unfinished,5', encoding="utf-8")
+    assert run_cli(["train", str(cut), *TINY, "--out", str(tmp_path / "m")]) == 0
+    captured = capsys.readouterr()
+    assert "Read 199 reviews" in captured.out
+    assert "never closed" in captured.err and "line 201" in captured.err
+
+
+def test_the_read_limit_is_a_flag_and_its_message_says_how_to_raise_it(review_csv, tmp_path,
+                                                                        capsys):
+    code = run_cli(["train", str(review_csv), *TINY, "--read-limit-mb", "0.001", "--out",
+                    str(tmp_path / "m")])
+    captured = capsys.readouterr()
+    assert code == 2 and "--read-limit-mb" in captured.err and "epoch" not in captured.out
+
+
+def test_three_classes_describe_their_open_bounds():
+    from core.text.labels import make_scheme
+
+    described = make_scheme("three", ["1", "2", "3", "4", "5"]).describe()
+    assert "neutral > 2 and < 4" in described and "2-4" not in described
