@@ -179,8 +179,13 @@ def start_job(function: Callable[[JobContext], Any], parent: QObject | None = No
               on_progress: Callable[[list], None] | None = None,
               on_finished: Callable[[Any], None] | None = None,
               on_failed: Callable[[str, str], None] | None = None,
-              on_status: Callable[[str], None] | None = None) -> JobHandle:
+              on_status: Callable[[str], None] | None = None,
+              on_ended: Callable[[], None] | None = None) -> JobHandle:
     """Start ``function`` in a new QThread; the callbacks run in the GUI thread.
+
+    ``on_ended`` runs once the thread has stopped, after ``on_finished`` or ``on_failed``.
+    It is connected here, before the thread starts: a job that fails at once can end its
+    thread before a caller could connect to ``thread.finished`` (a flaky test, once).
 
     Wait for completion on ``handle.thread.finished`` (not on the job's own finished
     signal followed by ``thread.wait()``, which can deadlock).
@@ -203,6 +208,8 @@ def start_job(function: Callable[[JobContext], Any], parent: QObject | None = No
         if shiboken6.isValid(job):
             shiboken6.delete(job)  # here and now, not whenever Python's GC gets to it
         _LIVE_HANDLES.discard(handle)
+        if on_ended is not None:
+            on_ended()
 
     relay = _Relay(parent, {"progress": on_progress, "status": on_status,
                             "finished": on_finished, "failed": on_failed,

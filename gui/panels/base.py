@@ -79,9 +79,8 @@ class Panel(QWidget):
         handle = start_job(function, self, on_progress=self._while_open(on_progress),
                            on_finished=self._while_open(on_finished),
                            on_failed=self._while_open(on_failed),
-                           on_status=self._while_open(on_status))
-        if on_ended is not None:
-            handle.thread.finished.connect(on_ended)
+                           on_status=self._while_open(on_status),
+                           on_ended=self._while_open(on_ended))
         self._other_jobs = [h for h in self._other_jobs if h.running]
         if side:
             self._other_jobs.append(handle)

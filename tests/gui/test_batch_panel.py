@@ -38,11 +38,11 @@ def panel(qtbot) -> BatchPanel:
 
 
 def run(qtbot, panel: BatchPanel):
+    """Start and wait for the end. Not with waitSignal(handle.thread.finished): a run that
+    fails at once can end its thread before the wait connects, and the wait then times out."""
     handle = panel.start()
     assert handle is not None
-    with qtbot.waitSignal(handle.thread.finished, timeout=TIMEOUT):
-        pass
-    qtbot.waitUntil(lambda: not panel.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not handle.running and not panel.running, timeout=TIMEOUT)
     return handle
 
 
@@ -115,8 +115,7 @@ def test_stop_leaves_a_partial_output(qtbot, panel, model_file, tmp_path):
     handle = panel.start()
     assert panel.cancel_button.isEnabled()
     panel.cancel_button.click()
-    with qtbot.waitSignal(handle.thread.finished, timeout=TIMEOUT):
-        pass
+    qtbot.waitUntil(lambda: not handle.running, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: panel.result is not None, timeout=TIMEOUT)
     assert panel.result.partial
     assert side_paths(out).partial.exists()
