@@ -163,11 +163,9 @@ GIL_SWITCH_INTERVAL = 0.0001
 
 Painting calls back into Python hundreds of times (pyqtgraph items, item models); each
 call needs the GIL, and while the training thread runs Python (tokenizing, the batch loop)
-each one could wait the full interval. Measured in ``bench/ui_responsiveness.py``: the
-worst stalls of a run roughly halved at 0.5 ms; while 3,000 IMDB reviews are tokenized at
-the start of a run, the longest stall fell again from 400-430 ms at 0.5 ms to 175-245 ms at
-0.1 ms. A thread that nobody waits for is not interrupted, so training speed is unchanged
-when the window is idle.
+each one could wait the full interval. A shorter interval shortens the window's stalls
+during a run (figures in the README, from ``bench/ui_responsiveness.py``). A thread that
+nobody waits for is not interrupted, so training speed is unchanged when the window is idle.
 """
 
 
@@ -199,7 +197,7 @@ def configure_application(app: QApplication) -> None:
 def warm_up_engine() -> None:
     """Pay torch's one-time lazy imports now rather than during the first training run.
 
-    Creating the first optimiser imports ``torch._dynamo`` (1-5 s here); done in the
+    Creating the first optimiser imports ``torch._dynamo``, which takes seconds; done in the
     worker at the start of a run, that import competes with the GUI thread for the GIL
     and shows up as the longest stall of the run. A background thread at start-up, while
     the user picks a file, takes it out of the way.
@@ -214,10 +212,10 @@ def warm_up_engine() -> None:
 
 
 def freeze_startup_objects() -> None:
-    """Exclude the ~400k objects of the loaded libraries from garbage collection.
+    """Exclude the objects of the loaded libraries from garbage collection.
 
-    A full collection walks every tracked object: about 0.2-1 s here, holding the GIL, so
-    an automatic one during training froze the window for that long. Frozen objects are
+    A full collection walks every tracked object while holding the GIL, so an automatic one
+    during training froze the window for as long as it took. Frozen objects are
     never walked again; collections then only look at what the app creates later.
     """
     gc.freeze()

@@ -139,7 +139,8 @@ _LIVE_HANDLES: set[JobHandle] = set()
 
 
 class JobHandle:
-    """The GUI side of a running job: pause, resume, cancel, and wait for its thread."""
+    """The GUI side of a running job: pause, resume, cancel (``gui.panels.base`` stops and
+    waits for its thread when a panel closes)."""
 
     def __init__(self, job: Job, thread: QThread) -> None:
         self.job = job
@@ -166,13 +167,6 @@ class JobHandle:
     @property
     def paused(self) -> bool:
         return self.job.context.control.paused
-
-    def stop_and_wait(self, timeout_ms: int = 30000) -> bool:
-        """Cancel and block until the thread ends (used when the window closes)."""
-        if self._done:
-            return True
-        self.cancel()
-        return self.thread.wait(timeout_ms)
 
 
 def start_job(function: Callable[[JobContext], Any], parent: QObject | None = None,

@@ -1,7 +1,6 @@
 """The bundled sample reviews, and a small model trained on them, for the panel previews.
 
-Training here takes a few seconds on one thread (more threads make it slower on a busy
-two-core machine); the previews run it in the GUI thread before the panel is shown.
+The model trains on one thread, in the GUI thread, before the previewed panel is shown.
 """
 
 from __future__ import annotations
