@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -43,14 +44,17 @@ def test_closing_a_panel_ends_replaced_and_side_jobs_too(qtbot):
     assert all(h.thread.isFinished() for h in (first, second, side))
 
 
-def test_the_thread_ended_callback_runs_after_the_result(qtbot):
+def test_the_thread_ended_callback_runs_after_the_result_in_the_gui_thread(qtbot):
     panel = Panel()
     qtbot.addWidget(panel)
-    order: list[str] = []
-    handle = panel.run_job(lambda _ctx: 1, on_finished=lambda _r: order.append("finished"),
-                           on_ended=lambda: order.append("ended"))
+    order: list[tuple[str, object]] = []
+    handle = panel.run_job(
+        lambda _ctx: 1,
+        on_finished=lambda _r: order.append(("finished", threading.current_thread())),
+        on_ended=lambda: order.append(("ended", threading.current_thread())))
     qtbot.waitUntil(lambda: len(order) == 2, timeout=10000)
-    assert order == ["finished", "ended"] and not handle.running
+    gui = threading.main_thread()
+    assert order == [("finished", gui), ("ended", gui)] and not handle.running
 
 
 def test_the_preview_entry_opens_a_panel_alone(tmp_path):
