@@ -22,6 +22,7 @@ from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
 
 import resources
+from gui.platform_check import window_problem
 from gui.settings import APPLICATION, ORGANIZATION
 
 log = logging.getLogger("review_analyzer")
@@ -259,6 +260,10 @@ def warn_about_pyside() -> None:
 
 def run_app(argv: list[str]) -> int:
     """Open the main window; a path on the command line is opened as reviews or a model."""
+    problem = None if QApplication.instance() else window_problem()
+    if problem:  # one clear line instead of Qt's abort (exit code 134)
+        print(problem, file=sys.stderr)
+        return 1
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     configure_application(app)
     log_path = setup_logging()
