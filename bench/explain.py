@@ -20,6 +20,7 @@ with --model, then prints:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -55,7 +56,8 @@ def scheme_for(table: ReviewTable):
     return make_scheme("auto", table.labels)
 
 
-def train(data: str, max_train: int | None, seed: int, threads: int) -> ModelBundle:
+def train(data: str, max_train: int | None, seed: int, threads: int,
+          changes: dict | None = None) -> ModelBundle:
     path = SST2 if data == "sst2" else IMDB
     table = load(path)
     assert table.splits is not None
@@ -65,7 +67,8 @@ def train(data: str, max_train: int | None, seed: int, threads: int) -> ModelBun
         rng = np.random.default_rng(seed)
         train_rows = sorted(rng.choice(train_rows, size=max_train, replace=False).tolist())
     table = table.subset(train_rows + other_rows)
-    config = TrainConfig(threads=threads)  # the default model; threads only say where it runs
+    # the default model; threads only say where it runs, --set changes name what differs
+    config = TrainConfig.from_dict({**TrainConfig(threads=threads).to_dict(), **(changes or {})})
     print(f"Training the default config ({config.cell}, bidirectional={config.bidirectional}, "
           f"{config.hidden_size} hidden, {config.pooling} pooling) on {len(train_rows):,} "
           f"{data} training reviews...", flush=True)
@@ -218,6 +221,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=10, help="timing repeats for (c)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="train with this config setting changed (JSON value), repeatable")
     parser.add_argument("--skip", default="", help="parts to skip, e.g. 'b' or 'bc'")
     args = parser.parse_args()
     configure_threads(args.threads)
@@ -226,7 +231,8 @@ def main() -> int:
         print(f"Loaded {args.model}: {bundle.config.cell}, {bundle.classes}, test "
               f"{bundle.metrics.get('test', {}).get('accuracy', float('nan')):.4f}")
     else:
-        bundle = train(args.data, args.max_train, args.seed, args.threads)
+        changes = {k: _json_value(v) for k, v in (item.split("=", 1) for item in args.set)}
+        bundle = train(args.data, args.max_train, args.seed, args.threads, changes)
         if args.save:
             print(f"Saved to {bundle.save(args.save)}")
     explainer = Explainer(bundle)
@@ -240,6 +246,13 @@ def main() -> int:
     if "c" not in args.skip:
         speed(explainer, args.repeat)
     return 0
+
+
+def _json_value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def bundle_data(bundle: ModelBundle, args: argparse.Namespace) -> str:

@@ -11,16 +11,27 @@ from core.explain.attribution import (
     gradient_x_input,
     occlusion,
 )
-from core.explain.explainer import METHODS, UNITS, Explainer, Explanation, WordScore, explain
+from core.explain.decomposition import decompose
+from core.explain.explainer import (
+    METHODS,
+    UNITS,
+    Explainer,
+    Explanation,
+    Phrase,
+    WordScore,
+    explain,
+)
 from core.explain.faithfulness import Faithfulness, faithfulness, top_count
 from core.explain.integrated import IntegratedGradientsResult, integrated_gradients
+from core.explain.phrases import PhraseAnalysis, PhraseScore, analyse_phrases, flip_sentence
 from core.explain.trajectory import trajectory
 from core.explain.words import Alignment, align, word_spans
 
 __all__ = [
     "METHODS", "UNITS", "Alignment", "Explainer", "Explanation", "Faithfulness",
-    "IntegratedGradientsResult", "WordScore",
-    "align", "class_probabilities", "explain", "faithfulness", "fast_token_attributions",
+    "IntegratedGradientsResult", "Phrase", "PhraseAnalysis", "PhraseScore", "WordScore",
+    "align", "analyse_phrases", "class_probabilities", "decompose", "explain",
+    "flip_sentence", "faithfulness", "fast_token_attributions",
     "gradient_x_input", "integrated_gradients", "occlusion", "top_count", "trajectory",
     "word_spans",
 ]

@@ -19,6 +19,7 @@ from core.errors import ReviewDataError
 from core.explain.attribution import class_probabilities, gradient_x_input, occlusion
 from core.explain.faithfulness import Faithfulness, faithfulness
 from core.explain.integrated import integrated_gradients, relative_gap
+from core.explain.phrases import PhraseAnalysis, analyse_phrases, flip_sentence
 from core.explain.trajectory import MAX_POINTS, trajectory
 from core.explain.words import Alignment, align
 from core.text.tokenizer import Tokenizer
@@ -53,6 +54,28 @@ class WordScore:
 
 
 @dataclass
+class Phrase:
+    """Consecutive words scored as one unit by contextual decomposition (log-odds units).
+
+    ``interaction``: the phrase's score minus the sum of its words' own scores, i.e. what the
+    words do together ("not" + "bad" alone: negative; "not bad": positive).
+    """
+
+    words: list[str]
+    start: int  # character span in the original text
+    end: int
+    word_start: int  # word indices word_start .. word_end - 1
+    word_end: int
+    score: float
+    interaction: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"words": list(self.words), "start": self.start, "end": self.end,
+                "word_start": self.word_start, "word_end": self.word_end,
+                "score": self.score, "interaction": self.interaction}
+
+
+@dataclass
 class Explanation:
     """Why the model gave this review its probabilities, word by word.
 
@@ -80,6 +103,9 @@ class Explanation:
     top_k: int = 0
     top_words: list[int] = field(default_factory=list)
     faithfulness_class: int | None = None  # the class the faithfulness figures are about
+    phrases: list[Phrase] = field(default_factory=list)  # the phrase layer, text order
+    phrase_word_scores: np.ndarray | None = None  # [n_words] CD score of each word alone
+    flip: str | None = None  # plain words on what a phrase turned around, if anything
     tokens_read: int = 0
     tokens_total: int = 0
     seconds: float = 0.0
@@ -143,6 +169,9 @@ class Explanation:
                 "sufficiency": self.sufficiency,
                 "random_comprehensiveness": self.random_comprehensiveness,
             },
+            "phrases": [p.to_dict() for p in self.phrases],
+            "phrase_units": "log-odds",
+            "flip": self.flip,
             "tokens_read": self.tokens_read,
             "tokens_total": self.tokens_total,
             "seconds": self.seconds,
@@ -188,7 +217,8 @@ class Explainer:
 
     def explain(self, text: str, method: str = "ig", target: int | str | None = None,
                 steps: int = 50, with_trajectory: bool = True, with_faithfulness: bool = True,
-                max_trajectory_points: int = MAX_POINTS) -> Explanation:
+                max_trajectory_points: int = MAX_POINTS,
+                with_phrases: bool = True) -> Explanation:
         """Explain ``text`` toward ``target`` (default: the predicted class)."""
         if method not in METHODS:
             raise ReviewDataError(f"Unknown explanation method '{method}'; choose one of "
@@ -231,6 +261,10 @@ class Explainer:
                              random_comprehensiveness=faithful.random_comprehensiveness,
                              top_k=faithful.top_k, top_words=faithful.top_words,
                              faithfulness_class=about)
+        if with_phrases:
+            analysis = analyse_phrases(self.model, ids, positions, target_index,
+                                       seed_scores=scores)
+            extra.update(self.phrase_fields(alignment, analysis))
         read = alignment.read
         words = [WordScore(alignment.text[start:end], start, end,
                            float(score) if ok else None, bool(ok))
@@ -240,6 +274,17 @@ class Explainer:
             predicted_class=predicted, probabilities=probabilities, method=method,
             trajectory=path, tokens_read=len(ids), tokens_total=alignment.total_tokens,
             seconds=time.perf_counter() - started, **extra)
+
+
+    def phrase_fields(self, alignment: Alignment, analysis: PhraseAnalysis) -> dict[str, Any]:
+        """The Explanation fields a phrase analysis fills in."""
+        words = alignment.words
+        phrases = [Phrase(words=words[p.start:p.end], start=alignment.spans[p.start][0],
+                          end=alignment.spans[p.end - 1][1], word_start=p.start,
+                          word_end=p.end, score=p.score, interaction=p.interaction)
+                   for p in sorted(analysis.shown, key=lambda p: p.start)]
+        return {"phrases": phrases, "phrase_word_scores": analysis.word_scores,
+                "flip": flip_sentence(analysis, words, self.classes)}
 
 
 def explain(bundle: ModelBundle, text: str, method: str = "ig",

@@ -62,7 +62,8 @@ class PreparedData:
 
 
 def tokenizer_settings(config: TrainConfig) -> TokenizerSettings:
-    return TokenizerSettings(kind=config.tokenizer, lowercase=config.lowercase)
+    return TokenizerSettings(kind=config.tokenizer, lowercase=config.lowercase,
+                             split_clitics=True)
 
 
 def split_rows(table: ReviewTable, class_ids: np.ndarray, usable: np.ndarray,

@@ -1,0 +1,224 @@
+"""Phrase scores from contextual decomposition: which groups of words act as one unit.
+
+Every candidate span of up to ``MAX_WORDS`` consecutive words is scored by CD (its share of
+the log-odds of the target class), and so is every single word inside one. A span's
+*interaction* is its score minus the sum of its words' scores: how much the words mean
+together beyond what they mean apart ("not" + "bad" read alone are both negative; "not bad"
+together is positive, a large positive interaction).
+
+Which spans are shown (the phrase layer): the spans whose interaction is largest, kept only
+if no shorter span inside them already carries most of it (so "not bad" is preferred to "was
+not bad at"), and never overlapping a span picked before. This is the flat form of ACD's
+agglomeration (Singh, Murdoch & Yu 2019): ACD grows a tree by merging the neighbours whose
+joined CD score stands out; here every span of up to four words is scored directly, which for
+short texts costs one batched decomposition and needs no tie-breaking rules.
+
+Long reviews: scoring every span costs one recurrent pass per span, so beyond
+``ALL_SPANS_WORDS`` words only the spans around ``SEED_WORDS`` seed words are scored (the
+strongest words of another explanation, e.g. integrated gradients, or CD's own word scores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.explain.decomposition import decompose, span_masks, toward
+from core.model.classifier import RecurrentClassifier
+
+MAX_WORDS = 4
+ALL_SPANS_WORDS = 40  # reviews up to this many read words get every span scored
+SEED_WORDS = 8  # ... longer ones only the spans around this many strongest words
+MAX_SHOWN = 6  # phrases in the phrase layer
+# A longer span is shown instead of a shorter one inside it only if its interaction is
+# larger by this factor: the extra words must add something.
+LONGER_BY = 1.25
+# Interactions smaller than this share of the strongest word score are not worth a bracket.
+MIN_INTERACTION_SHARE = 0.2
+
+
+@dataclass
+class PhraseScore:
+    """Words ``start``..``end - 1`` (indices into the review's words) as one unit.
+
+    ``score``: CD share of the target's log-odds; ``interaction``: score minus the sum of
+    the single words' scores (0 for a single word).
+    """
+
+    start: int
+    end: int
+    score: float
+    interaction: float
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def overlaps(self, other: "PhraseScore") -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass
+class PhraseAnalysis:
+    """CD scores of words and phrases of one review toward one class (log-odds units)."""
+
+    target: int
+    word_scores: np.ndarray  # [n_words] CD score of each word alone (NaN: not read/scored)
+    spans: list[PhraseScore]  # every multi-word span scored
+    shown: list[PhraseScore] = field(default_factory=list)  # the phrase layer, strongest first
+    logit_gap: float = 0.0  # |sum of beta + gamma - the model's log-odds|, for the record
+
+    def strongest(self, toward_target: bool, limit: int = 3) -> list[PhraseScore]:
+        """Shown phrases pushing toward (or against) the target, strongest first."""
+        picked = [p for p in self.shown if (p.score > 0) == toward_target and p.score != 0]
+        return sorted(picked, key=lambda p: -abs(p.score))[:limit]
+
+    def units(self) -> list[PhraseScore]:
+        """The review as the phrase layer reads it: shown phrases plus the words outside
+        them (as one-word units), in text order."""
+        covered = {w for p in self.shown for w in range(p.start, p.end)}
+        singles = [PhraseScore(w, w + 1, float(s), 0.0) for w, s in enumerate(self.word_scores)
+                   if w not in covered and np.isfinite(s)]
+        return sorted(self.shown + singles, key=lambda p: p.start)
+
+
+def candidate_spans(read: np.ndarray, max_words: int = MAX_WORDS,
+                    seeds: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """(start, end) word spans of 2..max_words consecutive read words; with ``seeds``,
+    only those containing a seed word."""
+    spans = []
+    count = len(read)
+    seed_set = None if seeds is None else set(int(s) for s in seeds)
+    for start in range(count):
+        if not read[start]:
+            continue
+        for end in range(start + 2, min(count, start + max_words) + 1):
+            if not read[end - 1]:
+                break
+            if seed_set is None or seed_set.intersection(range(start, end)):
+                spans.append((start, end))
+    return spans
+
+
+def analyse_phrases(model: RecurrentClassifier, ids: np.ndarray,
+                    positions: Sequence[np.ndarray], target: int,
+                    seed_scores: np.ndarray | None = None, max_words: int = MAX_WORDS,
+                    max_shown: int = MAX_SHOWN) -> PhraseAnalysis:
+    """Score words and spans of one review by CD and pick the phrase layer.
+
+    ``positions[w]``: input positions of word w (empty when not read). ``seed_scores``: word
+    scores from another method to pick seeds by on long reviews (default: CD's own).
+    """
+    read = np.array([len(p) > 0 for p in positions])
+    words = np.flatnonzero(read)
+    single = [(int(w), int(w) + 1) for w in words]
+    masks = span_masks(len(ids), positions, single)
+    rel, irr = decompose(model, ids, masks) if len(single) else (np.zeros((0, 1)),) * 2
+    word_scores = np.full(len(positions), np.nan)
+    word_scores[words] = toward(rel, target) if len(single) else []
+    seeds = None
+    if len(words) > ALL_SPANS_WORDS:
+        basis = word_scores if seed_scores is None else np.asarray(seed_scores, dtype=float)
+        basis = np.where(read & np.isfinite(basis), np.abs(basis), -1.0)
+        seeds = np.argsort(-basis, kind="stable")[:SEED_WORDS]
+    spans = candidate_spans(read, max_words, seeds)
+    phrase_list: list[PhraseScore] = []
+    if spans:
+        span_rel, _ = decompose(model, ids, span_masks(len(ids), positions, spans))
+        scores = toward(span_rel, target)
+        for (start, end), score in zip(spans, scores):
+            inner = float(np.nansum(word_scores[start:end]))
+            phrase_list.append(PhraseScore(start, end, float(score), float(score) - inner))
+    gap = 0.0
+    if len(single):
+        gap = float(np.abs(toward(rel[:1] + irr[:1], target)
+                           - toward(_logits(model, ids), target)).max())
+    analysis = PhraseAnalysis(target=target, word_scores=word_scores, spans=phrase_list,
+                              logit_gap=gap)
+    analysis.shown = pick_phrases(phrase_list, word_scores, max_shown)
+    return analysis
+
+
+def _logits(model: RecurrentClassifier, ids: np.ndarray) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        device = next(model.parameters()).device
+        token_ids = torch.as_tensor(ids, dtype=torch.long, device=device).unsqueeze(0)
+        return model(token_ids, torch.tensor([len(ids)], device=device)).double().cpu().numpy()
+
+
+def pick_phrases(spans: Sequence[PhraseScore], word_scores: np.ndarray,
+                 limit: int = MAX_SHOWN) -> list[PhraseScore]:
+    """The phrase layer: largest interactions first, minimal spans, no overlaps."""
+    finite = np.abs(word_scores[np.isfinite(word_scores)])
+    floor = MIN_INTERACTION_SHARE * (float(finite.max()) if len(finite) else 0.0)
+    by_span = {(p.start, p.end): p for p in spans}
+
+    def inner_best(p: PhraseScore) -> float:
+        return max((abs(q.interaction) for (a, b), q in by_span.items()
+                    if p.start <= a and b <= p.end and (a, b) != (p.start, p.end)),
+                   default=0.0)
+
+    candidates = [p for p in spans if abs(p.interaction) > floor
+                  and abs(p.interaction) > LONGER_BY * inner_best(p)]
+    candidates.sort(key=lambda p: (-abs(p.interaction), p.length))
+    shown: list[PhraseScore] = []
+    for phrase in candidates:
+        if len(shown) >= limit:
+            break
+        if not any(phrase.overlaps(other) for other in shown):
+            shown.append(phrase)
+    return shown
+
+
+def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Sequence[str]
+                  ) -> str | None:
+    """Plain words for the strongest phrase whose words together mean something else than
+    the strongest of them alone, e.g. "'not' turns 'bad' from negative to positive".
+
+    The head is the phrase's word with the largest score of its own; the rest are the words
+    that change it. When no shown phrase turns its head around, the strongest one that
+    weakens its head is described ("'not' weakens 'bad' (still negative)"); None when no
+    shown phrase does either.
+    """
+    target = analysis.target
+    ordered = sorted(analysis.shown, key=lambda p: -abs(p.interaction))
+    for phrase in ordered:
+        inner = analysis.word_scores[phrase.start:phrase.end]
+        if not np.isfinite(inner).any():
+            continue
+        head = phrase.start + int(np.nanargmax(np.abs(inner)))
+        head_score = float(analysis.word_scores[head])
+        if head_score == 0 or phrase.score == 0 or (head_score > 0) == (phrase.score > 0):
+            continue
+        others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
+        return (f"{_quoted(others)} turn{'s' if len(others) == 1 else ''} "
+                f"'{words[head]}' from {_side(head_score, target, classes)} to "
+                f"{_side(phrase.score, target, classes)}")
+    for phrase in ordered:
+        inner = analysis.word_scores[phrase.start:phrase.end]
+        if not np.isfinite(inner).any():
+            continue
+        head = phrase.start + int(np.nanargmax(np.abs(inner)))
+        head_score = float(analysis.word_scores[head])
+        if head_score * phrase.interaction < 0 and abs(phrase.score) < abs(head_score):
+            others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
+            return (f"{_quoted(others)} weaken{'s' if len(others) == 1 else ''} "
+                    f"'{words[head]}' (still {_side(phrase.score, target, classes)})")
+    return None
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return "'" + " ".join(words) + "'"
+
+
+def _side(score: float, target: int, classes: Sequence[str]) -> str:
+    """The class a push points to: the target, or with two classes the other one."""
+    if score > 0:
+        return classes[target]
+    if len(classes) == 2:
+        return classes[1 - target]
+    return f"away from {classes[target]}"
