@@ -13,6 +13,7 @@ import numpy as np
 
 from core.text.tokenizer import Tokenizer
 from core.text.vocabulary import PAD_INDEX, Vocabulary
+from core.text.window import window_tokens
 
 
 def truncate(ids: np.ndarray, max_length: int, mode: str = "head_tail") -> np.ndarray:
@@ -54,7 +55,9 @@ class TextEncoder:
         return truncate(self.vocab.encode(tokens), self.max_length, self.truncation)
 
     def encode(self, text: str) -> np.ndarray:
-        return self.encode_tokens(self.tokenizer.tokenize(text))
+        # a long review is tokenized only where the cut keeps it (core.text.window)
+        return self.encode_tokens(window_tokens(self.tokenizer, text, self.max_length,
+                                                self.truncation))
 
     def encode_all(self, texts: Sequence[str]) -> list[np.ndarray]:
         return [self.encode(text) for text in texts]
