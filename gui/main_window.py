@@ -83,7 +83,8 @@ PANELS: tuple[PanelEntry, ...] = (
         "training_started": "_on_training_started",
         "training_finished": "_on_training_finished"}),
     PanelEntry("Results", ResultsPanel, "model", listens={
-        "outcome_ready": "show_training_outcome", "model_loaded": "show_metrics_only"},
+        "outcome_ready": "show_training_outcome", "model_loaded": "show_metrics_only",
+        "model_changed": "set_bundle"},
         tells={"review_activated": "explain_text"}),
     PanelEntry("Explain", ExplainPanel, "explain", listens={
         "model_changed": "set_bundle", "explain_requested": "explain_text"},
@@ -213,6 +214,12 @@ class MainWindow(QMainWindow):
 
         train_menu = menu.addMenu("&Training")
         train_menu.addActions(self.train_panel.run_actions())
+        results = self.panels.get("Results")
+        if isinstance(results, ResultsPanel):  # Evaluate a model on a file: issue 16, item 6
+            train_menu.addSeparator()
+            train_menu.addAction(results.evaluate_action)
+            results.evaluate_action.triggered.connect(
+                lambda: self.tabs.setCurrentWidget(results))
 
         view_menu = menu.addMenu("&View")
         self.tab_actions: list[QAction] = []

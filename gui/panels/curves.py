@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.training.trainer import BatchProgress, EpochSummary
+from gui import dialogs
 from gui.panels.base import Panel, preview
 from gui.widgets.colors import BEST, TRAIN, TRAIN_BATCH, VALIDATION, is_dark, role_color, with_alpha
 from gui.widgets.elided_label import ElidedLabel
@@ -513,8 +514,8 @@ class CurvesPanel(Panel):
         else:
             title, name, filters = ("Export history as CSV", "history.csv",
                                     "CSV table (*.csv)")
-        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self._last_folder) / name),
-                                              filters)
+        start = dialogs.start_file(str(Path(self._last_folder) / name))
+        path, _ = QFileDialog.getSaveFileName(self, title, start, filters)
         return path or None
 
     # ------------------------------------------------------------------ internals

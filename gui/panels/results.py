@@ -10,6 +10,7 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from PySide6.QtCore import (
     QThread,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -45,8 +47,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.bundle import ModelBundle
-from core.metrics import compute_metrics
+from core.errors import ReviewDataError
+from core.metrics import accuracy_interval, compute_metrics, format_accuracy
 from core.training.pipeline import TrainingOutcome
+from gui import dialogs
+from gui.file_dialogs import REVIEWS_FILTER
 from gui.panels.base import Panel, preview
 from gui.widgets.colors import OKABE_ITO, contrast_ratio, is_dark, role_color
 from gui.widgets.heatmap import ConfusionHeatmap
@@ -56,7 +61,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole
 TEXT_ROLE = Qt.ItemDataRole.UserRole + 1
 ANY = -1  # filter value: any class
 _ELIDE_CHARS = 220  # characters of a review shown in the list; the tooltip and dialog show all
-_SET_NAMES = {"test": "Test set", "validation": "Validation set"}
+_SET_NAMES = {"test": "Test set", "validation": "Validation set", "file": "Evaluated file"}
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -215,6 +220,51 @@ def _percent(value: Any) -> str:
     return "–" if value is None else f"{float(value):.1%}"
 
 
+def _interval_caption(metrics: dict[str, Any]) -> str:
+    """'accuracy · 95%: 88.4-97.8%': the card's caption says how far the figure can be off."""
+    if metrics.get("accuracy") is None or not metrics.get("count"):
+        return "accuracy"
+    low, high = accuracy_interval(metrics)
+    return f"accuracy · 95%: {low * 100:.1f}-{high:.1%}"
+
+
+@dataclass(frozen=True)
+class FileEvaluation:
+    """A saved model scored on a labelled file: what ``show_outcome`` needs, and which rows."""
+
+    path: str
+    texts: list[str]
+    y_true: list[int]
+    y_pred: list[int]
+    probabilities: np.ndarray
+    scored: str  # which rows were scored, in words
+    training_share: float | None  # estimated share of scored reviews the model learnt from
+
+
+def evaluate_file(bundle: ModelBundle, path: str) -> FileEvaluation:
+    """Score ``bundle`` on a labelled file with the CLI's rule: its test rows when the file has
+    a split column, else all rows (``core.training.held_out``). Runs in a worker thread."""
+    from core.io.readers import read_reviews
+    from core.predict.predictor import Predictor
+    from core.training.held_out import rows_to_score, training_share
+
+    table = read_reviews(path)
+    if table.labels is None:
+        raise ReviewDataError("The file has no label column to evaluate against; evaluate "
+                              "needs reviews with their ratings or labels.", path=path)
+    chosen = rows_to_score(table)
+    class_ids = bundle.scheme.encode_all([table.labels[i] for i in chosen.indices])
+    keep = [(row, c) for row, c in zip(chosen.indices, class_ids) if c is not None]
+    if not keep:
+        raise ReviewDataError(f"No label among {chosen.description} matches the model's "
+                              f"classes ({bundle.scheme.describe()}).", path=path)
+    texts = [table.texts[row] for row, _ in keep]
+    probabilities = Predictor(bundle).probabilities(texts)
+    return FileEvaluation(path, texts, [c for _, c in keep],
+                          probabilities.argmax(1).tolist(), probabilities, chosen.description,
+                          training_share(bundle.info.get("training_fingerprint"), texts))
+
+
 class ResultsPanel(Panel):
     """What a trained model gets right and wrong on reviews it never trained on."""
 
@@ -224,6 +274,8 @@ class ResultsPanel(Panel):
         super().__init__(parent)
         self._classes: list[str] = []
         self._metrics: dict[str, Any] | None = None
+        self._bundle: ModelBundle | None = None
+        self.last_folder = ""
 
         self.heading_label = QLabel()
         font = self.heading_label.font()
@@ -289,7 +341,18 @@ class ResultsPanel(Panel):
         summary = QWidget()
         summary_layout = QVBoxLayout(summary)
         summary_layout.setContentsMargins(0, 0, 0, 0)
-        summary_layout.addWidget(self.heading_label)
+        self.evaluate_button = QPushButton("&Evaluate on a labelled file…")
+        self.evaluate_button.setToolTip("Score this model on a file of labelled reviews and "
+                                        "list the ones it gets wrong. A file with a split "
+                                        "column is scored on its test rows only.")
+        self.evaluate_button.clicked.connect(self.choose_evaluation_file)
+        self.evaluate_action = QAction("&Evaluate on a labelled file…", self)
+        self.evaluate_action.setStatusTip(self.evaluate_button.toolTip())
+        self.evaluate_action.triggered.connect(self.choose_evaluation_file)
+        heading_row = QHBoxLayout()
+        heading_row.addWidget(self.heading_label, 1)
+        heading_row.addWidget(self.evaluate_button)
+        summary_layout.addLayout(heading_row)
         summary_layout.addWidget(self.note_label)
         summary_layout.addLayout(cards)
         summary_layout.addWidget(class_box)
@@ -409,6 +472,7 @@ class ResultsPanel(Panel):
         for card in (self.accuracy_card, self.macro_f1_card, self.mae_card,
                      self.within_one_card, self.count_card):
             card.set_value("–")
+        self.accuracy_card.set_caption("accuracy")
         self.mae_card.setVisible(False)
         self.within_one_card.setVisible(False)
         self.class_table.setRowCount(0)
@@ -417,6 +481,7 @@ class ResultsPanel(Panel):
         self._set_misclassified([], "Misclassified reviews are listed here after training.")
         self._update_heat_caption()
         self.review_dialog.hide()
+        self._update_evaluate()
 
     def show_outcome(self, bundle: ModelBundle, texts: Sequence[str], y_true: Sequence[int],
                      y_pred: Sequence[int], probabilities: np.ndarray | None = None, *,
@@ -427,6 +492,8 @@ class ResultsPanel(Panel):
         With no reviews at all this shows the figures saved in the bundle instead.
         """
         self._check_thread()
+        self._bundle = bundle
+        self._update_evaluate()
         if not len(texts):
             self.show_metrics_only(bundle)
             return
@@ -469,12 +536,74 @@ class ResultsPanel(Panel):
         metrics = bundle.metrics.get(split)
         if not metrics:
             self.clear()
-            self.note_label.setText("This model file holds no evaluation figures.")
+            self._bundle = bundle
+            self._update_evaluate()
+            self.note_label.setText("This model file holds no evaluation figures. Use "
+                                    "Evaluate on a labelled file to score it.")
             return
+        self._bundle = bundle
+        self._update_evaluate()
         source = " ".join(filter(None, ["Figures saved with the model when it was trained.",
                                         self._source(bundle, split)]))
         self._display(metrics, split, source, [], "A saved model keeps its figures, not the "
-                      "reviews: evaluate it on a file to list the misclassified ones.")
+                      "reviews. Use Evaluate on a labelled file (above, or in the Training "
+                      "menu) to list the reviews it gets wrong.")
+
+    # ------------------------------------------------------------------ evaluate a file
+    def set_bundle(self, bundle: ModelBundle, path: str = "") -> None:
+        """The window's current model (``path``: its file, unused): the one Evaluate scores."""
+        self._bundle = bundle
+        self._update_evaluate()
+
+    def choose_evaluation_file(self) -> None:
+        """Ask for a labelled file and score the current model on it in the background."""
+        if self._bundle is None or self.running:
+            return
+        path = dialogs.choose_open_file(self, "Evaluate the model on a labelled file",
+                                        dialogs.start_folder(self.last_folder), REVIEWS_FILTER)
+        if path:
+            self.evaluate_path(path)
+
+    def evaluate_path(self, path: str) -> None:
+        """Score the current model on ``path`` (test rows only when it has a split column)."""
+        bundle = self._bundle
+        if bundle is None:
+            return
+        self.last_folder = str(Path(path).parent)
+        self.heading_label.setText(f"Evaluating on {Path(path).name}…")
+        self.status_message.emit(f"Evaluating the model on {path}…")
+        self.run_job(lambda context: evaluate_file(bundle, path),
+                     on_finished=self._show_evaluation, on_failed=self._evaluation_failed,
+                     on_ended=self._update_evaluate)
+        self._update_evaluate()
+
+    def _show_evaluation(self, result: FileEvaluation) -> None:
+        if self._bundle is None:
+            return
+        self.show_outcome(self._bundle, result.texts, result.y_true, result.y_pred,
+                          result.probabilities, split="file")
+        notes = [f"{Path(result.path).name}: scored {result.scored}."]
+        if result.training_share is not None and result.training_share >= 0.1:
+            notes.append(f"About {result.training_share:.0%} of these reviews are ones the "
+                         "model was trained on, so the figures overstate how it does on new "
+                         "reviews.")
+        self.note_label.setText("  ".join(notes))
+
+    def _evaluation_failed(self, message: str, details: str) -> None:
+        if self._metrics is None:
+            self.heading_label.setText("No results yet")
+        elif self._bundle is not None and not self.errors_model.rowCount():
+            self.show_metrics_only(self._bundle)
+        self.status_message.emit("Evaluation failed.")
+        dialogs.show_error(self, "Cannot evaluate the model", message, details)
+
+    def _update_evaluate(self) -> None:
+        enabled = self._bundle is not None and not self.running
+        self.evaluate_button.setEnabled(enabled)
+        self.evaluate_action.setEnabled(enabled)
+        self.evaluate_button.setToolTip(
+            self.evaluate_action.statusTip() if self._bundle is not None else
+            "Train or load a model first; then score it on a file of labelled reviews.")
 
     def show_metrics(self, metrics: dict[str, Any], split: str = "test",
                      source: str = "") -> None:
@@ -496,6 +625,7 @@ class ResultsPanel(Panel):
                          "optimistic).")
         self.note_label.setText("  ".join(notes))
         self.accuracy_card.set_value(_percent(metrics.get("accuracy")))
+        self.accuracy_card.set_caption(_interval_caption(metrics))
         self.macro_f1_card.set_value(f"{float(metrics.get('macro_f1', 0.0)):.3f}")
         has_ordinal = "mae" in metrics
         self.mae_card.setVisible(has_ordinal)
@@ -514,7 +644,7 @@ class ResultsPanel(Panel):
         self._set_misclassified(rows, empty_message)
         self._fill_mistakes(confusion or [])
         self._update_heat_caption()
-        self.status_message.emit(f"{name}: accuracy {_percent(metrics.get('accuracy'))}, "
+        self.status_message.emit(f"{name}: accuracy {format_accuracy(metrics)}, "
                                  f"macro-F1 {float(metrics.get('macro_f1', 0.0)):.3f}")
 
     def metrics(self) -> dict[str, Any] | None:

@@ -37,3 +37,6 @@ class MetricCard(QFrame):
 
     def caption(self) -> str:
         return self.caption_label.text()
+
+    def set_caption(self, text: str) -> None:
+        self.caption_label.setText(text)

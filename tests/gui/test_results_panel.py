@@ -189,7 +189,8 @@ def test_loaded_model_shows_saved_figures_without_a_review_list(panel):
     assert panel.accuracy_card.value() == "75.0%"
     assert panel.misclassified_count() == 0
     assert panel.errors_stack.currentWidget() is panel.errors_placeholder
-    assert "evaluate it on a file" in panel.errors_placeholder.text()
+    assert "Evaluate on a labelled file" in panel.errors_placeholder.text()
+    assert panel.evaluate_button.isEnabled()
     assert "<a " not in panel.mistakes_label.text()  # nothing to filter, so no links
 
 
@@ -223,3 +224,45 @@ def test_a_real_training_outcome_fills_the_panel(panel):
     assert panel.heatmap.counts().sum() == len(labels)
     assert panel.misclassified_count() == int((outcome.test_predictions != labels).sum())
     assert panel.metrics()["accuracy"] == pytest.approx(outcome.bundle.metrics["test"]["accuracy"])
+
+
+def test_accuracy_shows_its_95_percent_interval(shown):
+    assert shown.accuracy_card.caption() == "accuracy · 95%: 21.5-78.5%"  # 4 of 8 right
+
+
+def test_evaluate_is_disabled_until_there_is_a_model(panel):
+    assert not panel.evaluate_button.isEnabled() and not panel.evaluate_action.isEnabled()
+    assert "Train or load a model first" in panel.evaluate_button.toolTip()
+    panel.set_bundle(make_bundle())
+    assert panel.evaluate_button.isEnabled() and panel.evaluate_action.isEnabled()
+
+
+def test_evaluating_a_file_scores_its_test_rows_and_lists_the_errors(qtbot, panel, tmp_path,
+                                                                    dialog_log):
+    """Issue 16, item 6: a loaded model can be scored on a labelled file from the window."""
+    path = tmp_path / "labelled.csv"
+    rows = ["text,stars,split"] + [f"review number {i} is good,{1 + i % 5},"
+                                   f"{'test' if i >= 30 else 'train'}" for i in range(50)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    panel.show_metrics_only(make_bundle(metrics={"test": compute_metrics([0], [0], CLASSES)}))
+    dialog_log.open_path = str(path)
+    panel.evaluate_button.click()
+    qtbot.waitUntil(lambda: panel.heading_label.text().startswith("Evaluated file"),
+                    timeout=30000)
+    labelled = [1 + i % 5 for i in range(30, 50)]
+    assert panel.heading_label.text() == f"Evaluated file · {len(labelled)} reviews"
+    assert "scored the 20 rows marked 'test' in the split column, of 50" in \
+        panel.note_label.text()
+    assert panel.heatmap.counts().sum() == len(labelled)
+    assert panel.misclassified_count() == len(labelled) - int(np.trace(panel.heatmap.counts()))
+    assert not dialog_log.errors
+
+
+def test_evaluating_an_unlabelled_file_says_so(qtbot, panel, tmp_path, dialog_log):
+    path = tmp_path / "plain.csv"
+    path.write_text("text\nno label here\nnor here\n", encoding="utf-8")
+    panel.set_bundle(make_bundle())
+    panel.evaluate_path(str(path))
+    qtbot.waitUntil(lambda: bool(dialog_log.errors), timeout=30000)
+    assert "no label column" in dialog_log.errors[0][1]
+    qtbot.waitUntil(lambda: panel.evaluate_button.isEnabled(), timeout=30000)
