@@ -398,6 +398,11 @@ class DataPanel(Panel):
         self.file_opened.emit(self.preview.path if self.preview else result.table.path)
         self.columns_changed.emit(result.table.path, result.table.text_column,
                                   result.table.label_column, self.split_combo.currentData())
+        table = result.table
+        if table.fault:  # the reviews before a fatal fault are kept; say where it stopped
+            dialogs.show_error(self, "The file was not read to the end",
+                               f"{table.path}: {table.fault}. The {len(table):,} complete "
+                               "reviews before that point were kept.")
 
     def _on_read_failed(self, token: object, message: str, details: str,
                         opening: bool) -> None:

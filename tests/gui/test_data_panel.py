@@ -137,3 +137,17 @@ def _horizontal():
     from PySide6.QtCore import Qt
 
     return Qt.Orientation.Horizontal
+
+
+def test_a_file_cut_short_keeps_the_reviews_before_and_says_where(qtbot, panel, dialog_log,
+                                                                   tmp_path):
+    path = tmp_path / "cut.jsonl"
+    good = [f'{{"text": "review {i} was fine", "label": "{"pos" if i % 2 else "neg"}"}}'
+            for i in range(6)]
+    path.write_text("\n".join(good) + '\n{"text": "cut off her', encoding="utf-8")
+    table, _scheme = open_file(qtbot, panel, path)
+    qtbot.waitUntil(lambda: not panel.reading, timeout=TIMEOUT)
+    assert len(table) == 6
+    title, message = dialog_log.errors[-1]
+    assert "not read to the end" in title
+    assert str(path) in message and "line 7" in message and "6 complete reviews" in message
