@@ -123,6 +123,13 @@ def side_paths(out: str | Path) -> SidePaths:
                      partial=target.with_name(target.name + ".partial"))
 
 
+def check_batch_output(inputs: Sequence[str | Path], out: str | Path) -> None:
+    """Raise ReviewDataError unless ``out`` and its side files may be written (none is an
+    input or read by an input folder, the folder takes files): before any work starts."""
+    paths = side_paths(out)
+    check_outputs([Path(out), paths.summary, paths.errors, paths.partial], inputs)
+
+
 @dataclass
 class BatchResult:
     output: Path
@@ -505,7 +512,7 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
     if options.top_k < 0 or options.batch_size < 1 or options.chunk_size < 1:
         raise ReviewDataError("top-k must be 0 or more, batch and chunk sizes at least 1")
     paths = side_paths(target)
-    check_outputs([target, paths.summary, paths.errors, paths.partial], inputs)
+    check_batch_output(inputs, target)
     limit_heap_growth()
     run = _Run(bundle, target, options, on_progress, on_preview, cancel)
     started_at = _now()
@@ -581,4 +588,4 @@ def load_model(path: str | Path) -> ModelBundle:
 
 
 __all__ = ["AnalysisProgress", "BatchOptions", "BatchResult", "PreviewRows", "analyze",
-           "load_model", "plan_inputs", "side_paths"]
+           "check_batch_output", "load_model", "plan_inputs", "side_paths"]

@@ -39,7 +39,14 @@ from PySide6.QtWidgets import (
 )
 
 import resources
-from core.analyze.analysis import AnalysisProgress, BatchOptions, BatchResult, PreviewRows, analyze
+from core.analyze.analysis import (
+    AnalysisProgress,
+    BatchOptions,
+    BatchResult,
+    PreviewRows,
+    analyze,
+    check_batch_output,
+)
 from core.analyze.summary import class_polarity
 from core.bundle import SUFFIX as MODEL_SUFFIX
 from core.bundle import ModelBundle
@@ -435,6 +442,11 @@ class BatchPanel(Panel):
             self.summary_label.setText(problem)
             return None
         assert self.bundle is not None and self.output_path is not None
+        try:  # never an input, never inside an input folder, a folder that takes files
+            check_batch_output(self.inputs, self.output_path)
+        except ReviewDataError as error:
+            dialogs.show_error(self, "Cannot write the output there", str(error))
+            return None
         if self.output_path.exists() and not dialogs.ask_yes_no(
                 self, "Replace the output?", f"{self.output_path} exists. Replace it?"):
             return None
