@@ -8,6 +8,8 @@ few times a second whatever the batch rate.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import Counter
 from typing import Any
 
 from PySide6.QtCore import Qt, QThread, QTimer, Signal
@@ -94,11 +96,39 @@ POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "max_mean": 
                  "attention": "Attention"}
 
 
-def count_parameters(config: TrainConfig, num_classes: int) -> int:
-    """Parameters of the model the config would build (runs in a worker: a large embedding
-    takes a noticeable moment to initialise)."""
-    return RecurrentClassifier.from_config(config, config.vocab_size,
-                                           num_classes).parameter_count()
+def count_parameters(config: TrainConfig, num_classes: int, vocab_size: int | None = None) -> int:
+    """Parameters of the model the config would build with ``vocab_size`` words (the
+    config's cap when None). Runs in a worker: a large embedding takes a moment to build."""
+    size = config.vocab_size if vocab_size is None else vocab_size
+    return RecurrentClassifier.from_config(config, size, num_classes).parameter_count()
+
+
+class WordCounts:
+    """How often each token occurs in the loaded reviews, per tokenizer setting (cached), so
+    the parameter count can use the vocabulary training would really build."""
+
+    def __init__(self, table: ReviewTable) -> None:
+        self.table = table
+        self._counts: dict[tuple[str, bool], Counter[str]] = {}
+        self._lock = threading.Lock()
+
+    def vocabulary_size(self, config: TrainConfig) -> int:
+        """Entries a vocabulary built from all these reviews would hold (specials included);
+        training builds it from its training rows only, so it may come out a little smaller."""
+        from core.text.tokenizer import Tokenizer
+        from core.training.dataset import tokenizer_settings
+
+        key = (config.tokenizer, config.lowercase)
+        with self._lock:
+            counts = self._counts.get(key)
+            if counts is None:
+                tokenizer = Tokenizer(tokenizer_settings(config))
+                counts = Counter()
+                for text in self.table.texts:
+                    counts.update(tokenizer.tokenize(text))
+                self._counts[key] = counts
+        kept = sum(1 for count in counts.values() if count >= config.min_count)
+        return min(kept, max(0, config.vocab_size - 2)) + 2
 
 
 def format_count(count: int) -> str:
@@ -122,6 +152,7 @@ class TrainPanel(Panel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._table: ReviewTable | None = None
+        self._word_counts: WordCounts | None = None
         self._scheme: LabelScheme | None = None
         self._active = False
         self._control: TrainControl | None = None
@@ -373,25 +404,39 @@ class TrainPanel(Panel):
 
     def _update_parameter_count(self) -> JobHandle | None:
         """Count in a worker; a result that a newer edit has overtaken is dropped."""
-        config, classes = self.config(), self.num_classes
+        config, classes, words = self.config(), self.num_classes, self._word_counts
         token = object()
         self._count_token = token
 
-        def show(count: int) -> None:
-            if token is self._count_token:
-                self.parameter_label.setText(f"≤ {format_count(count)}  ({count:,})")
+        def count(_ctx: Any) -> tuple[int, int | None]:
+            size = None if words is None else words.vocabulary_size(config)
+            return count_parameters(config, classes, size), size
+
+        def show(result: tuple[int, int | None]) -> None:
+            if token is not self._count_token:
+                return
+            total, size = result
+            if size is None:  # no data yet: the most the settings allow
+                self.parameter_label.setText(f"at most {format_count(total)}  ({total:,})")
                 self.parameter_label.setToolTip(
-                    f"{count:,} weights with a vocabulary of {config.vocab_size:,} words and "
-                    f"{classes} classes (a smaller vocabulary found in the data gives fewer).")
-                self.parameter_count_changed.emit(count)
+                    f"An upper bound: {total:,} weights if the vocabulary fills all "
+                    f"{config.vocab_size:,} words. Open reviews to count what training "
+                    "will build from them.")
+            else:
+                self.parameter_label.setText(f"about {format_count(total)}  ({total:,})")
+                self.parameter_label.setToolTip(
+                    f"{total:,} weights: a vocabulary of {size:,} entries (words of the "
+                    f"loaded reviews seen at least {config.min_count} times, up to "
+                    f"{config.vocab_size:,}) and {classes} classes. Training builds the "
+                    "vocabulary from its training rows only, so it can be a little smaller.")
+            self.parameter_count_changed.emit(total)
 
         def failed(message: str, _details: str) -> None:
             if token is self._count_token:
                 self.parameter_label.setText("cannot build this model")
                 self.parameter_label.setToolTip(message)
 
-        return self.run_job(lambda _ctx: count_parameters(config, classes),
-                            on_finished=show, on_failed=failed, side=True)
+        return self.run_job(count, on_finished=show, on_failed=failed, side=True)
 
     @property
     def num_classes(self) -> int:
@@ -401,6 +446,10 @@ class TrainPanel(Panel):
     def set_data(self, table: ReviewTable | None, scheme: LabelScheme | None) -> None:
         """The reviews and label scheme a run will use (from the Data tab)."""
         self._table, self._scheme = table, scheme
+        if table is None:
+            self._word_counts = None
+        elif self._word_counts is None or self._word_counts.table is not table:
+            self._word_counts = WordCounts(table)
         if table is None or scheme is None:
             self.data_label.setText("Open reviews in the Data tab first.")
         else:

@@ -121,3 +121,31 @@ def test_an_invalid_setting_shows_the_engines_message(qtbot, panel, dialog_log):
     panel.train_button.click()
     assert panel.handle is None
     assert "test share" in dialog_log.errors[0][1]
+
+
+def test_with_data_the_parameter_count_uses_the_vocabulary_found(qtbot, panel, sample):
+    """Issue 16, item 3: not the 30,000-word cap, the words the loaded reviews hold."""
+    from core.model.classifier import RecurrentClassifier
+    from core.text.tokenizer import Tokenizer
+    from core.text.vocabulary import Vocabulary
+    from core.training.dataset import tokenizer_settings
+
+    with qtbot.waitSignal(panel.parameter_count_changed, timeout=TIMEOUT) as counted:
+        panel.hidden_size.setValue(16)
+    config = panel.config()
+    tokenizer = Tokenizer(tokenizer_settings(config))
+    vocab = Vocabulary.build((tokenizer.tokenize(t) for t in sample[0].texts),
+                             config.vocab_size, config.min_count)
+    expected = RecurrentClassifier.from_config(config, len(vocab), 2).parameter_count()
+    assert counted.args[0] == expected
+    assert panel.parameter_label.text().startswith("about ")
+
+
+def test_without_data_the_count_is_labelled_an_upper_bound(qtbot):
+    widget = TrainPanel()
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.parameter_count_changed, timeout=TIMEOUT) as counted:
+        widget.hidden_size.setValue(16)
+    assert widget.parameter_label.text().startswith("at most ")
+    assert "upper bound" in widget.parameter_label.toolTip()
+    assert counted.args[0] > 0
