@@ -304,6 +304,7 @@ class _Run:
         self.agree = 0
         self.started = time.perf_counter()
         self.preview_sent = False
+        self.stopped: list[str] = []  # files whose reading stopped part-way, with the line
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -453,6 +454,10 @@ class _Run:
                 elif isinstance(event, UnitFailed):
                     errors.add(event.path or str(unit.path), event.line, event.message)
                     self.summary.add_file_error(unit.given)
+                    if event.line is not None and len(self.stopped) < _STOPPED_NOTES:
+                        self.stopped.append(
+                            f"{display_path(event.path or unit.path)} line {event.line}: "
+                            f"{event.message} (the reviews before it were analysed)")
                 elif isinstance(event, UnitDone):
                     estimate.finish()
                     current = None
@@ -460,6 +465,9 @@ class _Run:
         finally:
             source.close()
         return not self.cancel()
+
+
+_STOPPED_NOTES = 10
 
 
 def _cores() -> int:
@@ -528,7 +536,7 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
         torch.set_num_threads(threads_before)  # a window may train next: give its setting back
     seconds = run.elapsed()
     partial = not finished
-    notes = [run.predictor.note] if run.predictor.note else []
+    notes = ([run.predictor.note] if run.predictor.note else []) + run.stopped
     facts: dict[str, Any] = {
         "partial": partial,
         "cancelled": partial and failure is None,

@@ -108,6 +108,7 @@ def test_analyze_writes_and_counts_every_review_before_the_fault(tmp_path, bundl
         assert len(list(csv.DictReader(stream))) == len(items) - 1
     errors = side_paths(out).errors.read_text(encoding="utf-8")
     assert f",{len(items)}," in errors and "not valid JSON" in errors
+    assert any(f"line {len(items)}" in note for note in result.notes)
 
 
 def test_a_small_file_with_a_bad_last_line_is_not_lost(tmp_path, bundle):
