@@ -90,6 +90,10 @@ def check_outputs(targets: Sequence[str | Path], inputs: Sequence[str | Path] = 
             raise ReviewDataError(f"the {what} would replace a folder; name a file instead",
                                   path=display_path(target))
         identity = _identity(target)
+        if identity is not None and not os.access(target, os.W_OK):
+            raise ReviewDataError(f"permission denied: the {what} file exists and is "
+                                  "read-only; pick another name or make it writable",
+                                  path=display_path(target))
         if identity is not None and identity in input_files:
             same = input_files[identity]
             link = "" if os.path.abspath(same) == os.path.abspath(target) else (

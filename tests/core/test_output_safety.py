@@ -194,6 +194,20 @@ def test_analyze_names_a_permission_problem_clearly(tmp_path, monkeypatch, model
     assert list(locked.iterdir()) == []
 
 
+def test_a_read_only_output_file_is_refused_before_anything_is_touched(tmp_path, bundle,
+                                                                       monkeypatch):
+    data = write_reviews(tmp_path / "in.csv")
+    out = write_reviews(tmp_path / "out.csv", seed=9)
+    side_paths(out).summary.write_text("{}", encoding="utf-8")
+    before = tree(tmp_path)
+    real = os.access
+    monkeypatch.setattr(output_paths.os, "access",
+                        lambda path, mode, **kw: False if Path(path) == out else real(path, mode))
+    with pytest.raises(ReviewDataError, match="read-only"):
+        analyze([data], bundle, out, ONE)
+    assert tree(tmp_path) == before
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
                     reason="permission bits do not bind root")
 def test_a_real_read_only_folder_is_refused(tmp_path):
