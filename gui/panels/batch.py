@@ -63,6 +63,7 @@ from gui.file_dialogs import (
 )
 from gui.panels.base import Panel, preview
 from gui.panels.data import RowsModel
+from gui.widgets.axes import integer_axis
 from gui.widgets.colors import OKABE_ITO, role_color
 from gui.workers import JobContext, JobHandle
 
@@ -682,7 +683,8 @@ def _suggest_output(first: Path, suffix: str) -> Path:
 
 
 def _chart(left_label: str) -> pg.PlotWidget:
-    chart = pg.PlotWidget()
+    chart = pg.PlotWidget(axisItems={"left": integer_axis("left"),
+                                     "bottom": integer_axis("bottom")})  # counts: whole ticks
     chart.setMenuEnabled(False)
     chart.setMouseEnabled(x=False, y=False)
     chart.hideButtons()

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from core.training.trainer import BatchProgress, EpochSummary
 from gui import dialogs
 from gui.panels.base import Panel, preview
+from gui.widgets.axes import integer_axis, percent_axis
 from gui.widgets.colors import BEST, TRAIN, TRAIN_BATCH, VALIDATION, is_dark, role_color, with_alpha
 from gui.widgets.elided_label import ElidedLabel
 
@@ -94,6 +95,17 @@ def exponential_smoothing(values: np.ndarray, weight: float, state: tuple[float,
         running = weight * running + (1.0 - weight) * value
         out[index] = running / (1.0 - weight ** count)
     return out, (running, count)
+
+
+def epoch_aware_weight(weight: float, batches_per_epoch: float) -> float:
+    """The smoothing weight, capped so the average spans at most a quarter of an epoch.
+
+    With few batches an epoch (the sample: about a dozen), a 0.9 average remembers most of
+    the previous epoch and trails the per-epoch points by a wide margin (issue 16, item 5).
+    """
+    if batches_per_epoch <= 0:
+        return weight
+    return min(weight, max(0.0, 1.0 - 4.0 / batches_per_epoch))
 
 
 def downsample(x: np.ndarray, y: np.ndarray, limit: int = DISPLAY_LIMIT,
@@ -202,7 +214,9 @@ class CurvesPanel(Panel):
         self.smoothing_spin.setDecimals(2)
         self.smoothing_spin.setValue(DEFAULT_SMOOTHING)
         self.smoothing_spin.setToolTip("Weight of the moving average over batches: 0 draws the "
-                                       "raw values, 0.99 a very smooth trend.")
+                                       "raw values, 0.99 a very smooth trend. The average "
+                                       "never spans more than a quarter of an epoch, so it "
+                                       "keeps up with the per-epoch points.")
         smoothing_label = QLabel("Smoothing")
         smoothing_label.setBuddy(self.smoothing_spin)
         self.summary_label = ElidedLabel()
@@ -223,22 +237,28 @@ class CurvesPanel(Panel):
         controls.addSpacing(12)
         controls.addWidget(smoothing_label)
         controls.addWidget(self.smoothing_spin)
-        controls.addSpacing(16)
-        controls.addWidget(self.summary_label, 1)
+        controls.addStretch(1)
         controls.addWidget(self.export_png_button)
         controls.addWidget(self.export_csv_button)
-        self._controls = controls
+        rows = QVBoxLayout()  # the summary on a line of its own: beside the buttons it was cut
+        rows.setSpacing(2)
+        rows.addLayout(controls)
+        rows.addWidget(self.summary_label)
+        self._controls = rows
 
     def _build_plots(self) -> None:
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setMinimumSize(360, 240)
-        self.loss_plot = self.graphics.addPlot(row=0, col=0)
-        self.accuracy_plot = self.graphics.addPlot(row=0, col=1)
+        self.loss_plot = self.graphics.addPlot(
+            row=0, col=0, axisItems={"bottom": integer_axis("bottom")})
+        self.accuracy_plot = self.graphics.addPlot(
+            row=0, col=1, axisItems={"bottom": integer_axis("bottom"),
+                                     "left": percent_axis("left")})
         self.accuracy_plot.setXLink(self.loss_plot)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.best_lines: list[pg.InfiniteLine] = []
         specs = ((self.loss_plot, "loss", "Loss", "cross-entropy loss"),
-                 (self.accuracy_plot, "accuracy", "Accuracy", "accuracy (share correct)"))
+                 (self.accuracy_plot, "accuracy", "Accuracy", "accuracy (%)"))
         for plot, key, title, y_label in specs:
             plot.setTitle(title)
             plot.setLabel("bottom", "epoch")
@@ -260,8 +280,11 @@ class CurvesPanel(Panel):
             self.curves[f"{key}/batch_smoothed"] = smoothed
             self.curves[f"{key}/train_epoch"] = train
             self.curves[f"{key}/val_epoch"] = validation
+            # The label sits at the top, where the curves rarely are (loss falls from the
+            # top-left, accuracy rises to the top-right: its label goes low instead), on a
+            # backdrop so a curve passing behind it does not garble it.
             line = pg.InfiniteLine(angle=90, movable=False, label="best: epoch {value:.0f}",
-                                   labelOpts={"position": 0.6 if key == "loss" else 0.3,
+                                   labelOpts={"position": 0.93 if key == "loss" else 0.07,
                                               "anchors": [(0, 0.5), (0, 0.5)]})
             line.setZValue(1)
             line.setVisible(False)
@@ -328,6 +351,8 @@ class CurvesPanel(Panel):
             line.label.setColor(best)
             line.label.fill = pg.mkBrush(with_alpha(background, 0.85))
             line.label.update()
+            line.label.fill = pg.mkBrush(with_alpha(background, 0.85))
+            line.label.update()
         self._best_sample.setPen(pg.mkPen(best, width=2, style=Qt.PenStyle.DotLine))
         self.legend.setLabelTextColor(ink)
         self._rebuild_legend()
@@ -362,7 +387,7 @@ class CurvesPanel(Panel):
                           e.epoch, e.batch, e.batches, e.step) for e in batch_events],
                         dtype=np.float64)
         self._batches.extend(rows)
-        weight = self.smoothing_spin.value()
+        weight = epoch_aware_weight(self.smoothing_spin.value(), float(rows[-1, 5]))
         smoothed = np.empty((len(rows), 2), dtype=np.float64)
         for column, source in enumerate((1, 2)):
             smoothed[:, column], self._smooth_state[column] = exponential_smoothing(
@@ -399,8 +424,11 @@ class CurvesPanel(Panel):
             if self._best_epoch is None:
                 line.setVisible(False)
             else:
-                line.setValue(self._best_epoch)
+                # Visible first: pyqtgraph rewrites the label only for a visible line, so a
+                # hidden one kept "best: epoch 0" after a model was loaded (issue 16, item 4).
                 line.setVisible(True)
+                line.setValue(self._best_epoch)
+                line.label.valueChanged()
         self._place_best_labels()
         self._rebuild_legend()
         self._update_summary()
@@ -533,7 +561,7 @@ class CurvesPanel(Panel):
         self._smoothed.clear()
         self._smooth_state = [(0.0, 0), (0.0, 0)]
         if len(batches):
-            weight = self.smoothing_spin.value()
+            weight = epoch_aware_weight(self.smoothing_spin.value(), float(batches[-1, 5]))
             smoothed = np.empty((len(batches), 2), dtype=np.float64)
             for column, source in enumerate((1, 2)):
                 smoothed[:, column], self._smooth_state[column] = exponential_smoothing(

@@ -44,6 +44,7 @@ from core.text.labels import LabelScheme, looks_like_stars, make_scheme, rating_
 from gui import dialogs
 from gui.file_dialogs import REVIEWS_FILTER
 from gui.panels.base import Panel, preview
+from gui.widgets.axes import integer_axis
 from gui.workers import JobContext, JobHandle
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,7 @@ class DataPanel(Panel):
 
         balance_box = QGroupBox("Class balance")
         balance = QVBoxLayout(balance_box)
-        self.chart = pg.PlotWidget()
+        self.chart = pg.PlotWidget(axisItems={"left": integer_axis("left")})  # counts
         self.chart.setMenuEnabled(False)
         self.chart.setMouseEnabled(x=False, y=False)
         self.chart.hideButtons()

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.training.trainer import EpochSummary
+from gui.widgets.axes import percent_axis
 from gui.widgets.colors import OKABE_ITO, is_dark, with_alpha
 
 # Strong hues first; yellow last (weak on white), black replaced by the palette's ink.
@@ -49,6 +50,7 @@ class ComparisonCurves(QWidget):
         self.accuracy_plot = self.graphics.addPlot(row=1, col=0)
         self.loss_plot = self.graphics.addPlot(row=1, col=1)
         self.loss_plot.setXLink(self.accuracy_plot)
+        self.accuracy_plot.setAxisItems({"left": percent_axis("left")})  # 0-1 drawn as 0-100
         for plot, title, label in ((self.accuracy_plot, "Validation accuracy", "accuracy (%)"),
                                    (self.loss_plot, "Validation loss", "cross-entropy loss")):
             plot.setTitle(title)

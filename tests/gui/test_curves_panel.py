@@ -171,3 +171,37 @@ def test_load_history_shows_a_saved_run_and_reset_clears(panel):
 def test_add_events_routes_a_mixed_worker_batch(panel):
     panel.add_events(batches(1, 3) + [epoch(1, 0.7, True)] + batches(2, 2, start_step=3))
     assert panel.batch_count() == 5 and panel.epoch_count() == 1 and panel.best_epoch() == 1
+
+
+def _history(epochs: int, best: int) -> list[dict]:
+    return [dict(epoch=i, train_loss=1 / i, train_accuracy=0.5 + i / 40, val_loss=1 / i,
+                 val_accuracy=0.5 + i / 40, val_macro_f1=0.5, seconds=1.0,
+                 tokens_per_second=1.0, is_best=i <= best) for i in range(1, epochs + 1)]
+
+
+def test_a_loaded_history_labels_the_best_epoch_where_the_line_is(qtbot):
+    """Issue 16, item 4: the label read 'best: epoch 0' while the line sat at 8."""
+    from gui.panels.curves import CurvesPanel
+
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.load_history(_history(9, best=8))
+    for line in panel.best_lines:
+        assert line.value() == 8 and line.label.toPlainText() == "best: epoch 8"
+
+
+def test_smoothing_spans_at_most_a_quarter_epoch() -> None:
+    from gui.panels.curves import epoch_aware_weight
+
+    assert epoch_aware_weight(0.9, 12) == pytest.approx(1 - 4 / 12)
+    assert epoch_aware_weight(0.9, 400) == 0.9
+    assert epoch_aware_weight(0.9, 2) == 0.0
+
+
+def test_count_axes_tick_whole_numbers_and_shares_read_as_percent(qtbot) -> None:
+    from gui.widgets.axes import integer_axis, percent_axis
+
+    for low, high in ((0, 2), (0.9, 8.2), (0, 1)):
+        for _, values in integer_axis("bottom").tickValues(low, high, 400):
+            assert all(float(v).is_integer() for v in values)
+    assert percent_axis("left").tickStrings([0.0, 0.5, 1.0], 1, 0.5) == ["0", "50", "100"]
