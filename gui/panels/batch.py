@@ -65,6 +65,7 @@ from gui.panels.base import Panel, preview
 from gui.panels.data import RowsModel
 from gui.widgets.axes import integer_axis
 from gui.widgets.colors import OKABE_ITO, role_color
+from gui.widgets.empty_state import hide_message, show_empty
 from gui.workers import JobContext, JobHandle
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,12 @@ class BatchPanel(Panel):
         self.positive_chart = _chart("reviews")
         self.negative_chart = _chart("reviews")
         self.charts = (self.class_chart, self.positive_chart, self.negative_chart)
+        self.class_chart.empty_text = ("Add review files and a model, then Analyze: the "
+                                       "reviews per predicted class appear here.")
+        self.positive_chart.empty_text = ("After a run: the words that most often pushed "
+                                          "reviews towards the positive class.")
+        self.negative_chart.empty_text = ("After a run: the words that most often pushed "
+                                          "reviews towards the negative class.")
         for chart in self.charts:
             _empty(chart)
         charts = QHBoxLayout()
@@ -510,8 +517,11 @@ class BatchPanel(Panel):
         self.analysis_finished.emit(result)
 
     def _on_failed(self, message: str, details: str) -> None:
+        self.progress.setValue(0)  # not a full bar beside "Failed" (issue 16, item 7)
         self.progress_label.setText("Failed")
         self.summary_label.setText(message)
+        self.status_message.emit("Batch analysis failed: " + message.splitlines()[0]
+                                 if message else "Batch analysis failed.")
         dialogs.show_error(self, "Batch analysis failed", message, details)
 
     # -- summary ---------------------------------------------------------------------------
@@ -694,10 +704,14 @@ def _chart(left_label: str) -> pg.PlotWidget:
 
 
 def _empty(chart: pg.PlotWidget) -> None:
-    """No data yet: no axes either (an empty 0-1 grid reads as a result)."""
+    """No data yet: no axes either (an empty 0-1 grid reads as a result), and a line that
+    says what will appear (``chart.empty_text``)."""
     chart.clear()
     chart.getPlotItem().hideAxis("left")
     chart.getPlotItem().hideAxis("bottom")
+    text = getattr(chart, "empty_text", "")
+    if text:
+        show_empty(chart, text, chart)
 
 
 def _bars(chart: pg.PlotWidget, names: list[str], counts: list[int], colors: list[Any],
@@ -706,6 +720,7 @@ def _bars(chart: pg.PlotWidget, names: list[str], counts: list[int], colors: lis
     _empty(chart)
     if not names:
         return
+    hide_message(chart)
     plot = chart.getPlotItem()
     plot.showAxis("left")
     plot.showAxis("bottom")

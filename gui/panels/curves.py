@@ -37,6 +37,7 @@ from gui.panels.base import Panel, preview
 from gui.widgets.axes import integer_axis, percent_axis
 from gui.widgets.colors import BEST, TRAIN, TRAIN_BATCH, VALIDATION, is_dark, role_color, with_alpha
 from gui.widgets.elided_label import ElidedLabel
+from gui.widgets.empty_state import empty_message, show_data, show_empty
 
 DISPLAY_LIMIT = 5000  # most points drawn per curve; more are pooled for display only
 REDRAW_INTERVAL_MS = 200  # about 5 redraws a second while data arrives
@@ -196,6 +197,7 @@ class CurvesPanel(Panel):
         layout.addLayout(self._controls)
         layout.addWidget(self.graphics, 1)
         self._apply_palette()
+        self._update_empty()
         self._update_summary()
 
     # ------------------------------------------------------------------ construction
@@ -586,7 +588,24 @@ class CurvesPanel(Panel):
             curve.setVisible(show_batches if "/batch" in name else show_epochs)
         self._rebuild_legend()
 
+    def _update_empty(self) -> None:
+        """No run yet: a line of what to do in each plot instead of empty 0-1 axes."""
+        if len(self._batches) or self._epochs:
+            if empty_message(self.loss_plot):
+                for plot in (self.loss_plot, self.accuracy_plot):
+                    show_data(plot)
+                    plot.enableAutoRange(axis="x")
+                self.loss_plot.enableAutoRange(axis="y")
+                self.accuracy_plot.setYRange(0.0, 1.0, padding=0.02)
+            return
+        if not empty_message(self.loss_plot):
+            show_empty(self.loss_plot, "Open reviews and press Train: the loss of every "
+                       "batch and epoch is drawn here as the model learns.", self)
+            show_empty(self.accuracy_plot, "…and its accuracy here, with the epoch whose "
+                       "weights are kept marked.", self)
+
     def _redraw(self) -> None:
+        self._update_empty()
         batches = self._batches.view()
         smoothed = self._smoothed.view()
         x = batches[:, 0]

@@ -45,6 +45,7 @@ from gui import dialogs
 from gui.file_dialogs import REVIEWS_FILTER
 from gui.panels.base import Panel, preview
 from gui.widgets.axes import integer_axis
+from gui.widgets.empty_state import show_data, show_empty
 from gui.workers import JobContext, JobHandle
 
 log = logging.getLogger(__name__)
@@ -141,8 +142,10 @@ class DataPanel(Panel):
         self._label_counts: Counter[str] = Counter()
         self._updating = False
         self._read_token: object | None = None
+        self._before_open: tuple[str, str, FilePreview | None] = ("", "", None)
         self._build()
         self._show_table_state()
+        self._show_reading()  # no empty progress box or live Stop button before a read
 
     # -- building -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -318,9 +321,19 @@ class DataPanel(Panel):
                 return None
             return _ReadResult(preview, table, (text, label, split))
 
+        self._before_open = (self.path_label.text(), self.path_label.toolTip(), self.preview)
         self.path_label.setText(f"Opening {path}…")
         self.status_message.emit(f"Opening {path}…")
         return self._start_read(job, opening=True)
+
+    def _restore_path_label(self) -> None:
+        """After an open that failed or was stopped: say again what is really open (the
+        'Opening …' line stayed beside the old table before, issue 16 item 7)."""
+        text, tip, preview = self._before_open
+        if self.preview is preview:
+            self.path_label.setText(text if preview is not None else "No file open. Open a "
+                                    "review file, or drop one on the window.")
+            self.path_label.setToolTip(tip)
 
     def reread(self) -> JobHandle | None:
         """Read the open file again with the columns in the combo boxes."""
@@ -390,8 +403,7 @@ class DataPanel(Panel):
             return
         if result is None:  # cancelled: keep what was shown before
             self.status_message.emit("Reading stopped.")
-            if self.preview is None:
-                self.path_label.setText("No file open.")
+            self._restore_path_label()
             return
         if result.preview is not None and result.preview is not self.preview:
             self._show_preview(result.preview, result.columns)
@@ -409,7 +421,9 @@ class DataPanel(Panel):
                         opening: bool) -> None:
         if token is not self._read_token:
             return
-        if not opening and self.table is not None:
+        if opening:
+            self._restore_path_label()
+        if (not opening or self.preview is not self._before_open[2]) and self.table is not None:
             self.table = None  # the combos no longer match the table that was read
             self._label_counts = Counter()
             self._show_table_state()
@@ -642,7 +656,10 @@ class DataPanel(Panel):
         self.bar_counts = list(counts)
         self.bars = None
         if not classes:
+            show_empty(self.chart, "Open a review file with a label column (File > Open, or "
+                       "Open sample) to see how many reviews each class has.", self)
             return
+        show_data(self.chart)
         total = max(sum(counts), 1)
         brushes = [pg.mkBrush(WARNING_COLOR if c / total < TINY_SHARE else
                               resources.ACCENT_COLOR) for c in counts]

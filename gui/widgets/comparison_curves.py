@@ -15,8 +15,8 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.training.trainer import EpochSummary
-from gui.widgets.axes import percent_axis
 from gui.widgets.colors import OKABE_ITO, is_dark, with_alpha
+from gui.widgets.empty_state import show_data, show_empty
 
 # Strong hues first; yellow last (weak on white), black replaced by the palette's ink.
 RUN_COLORS = tuple(OKABE_ITO[name] for name in (
@@ -50,7 +50,6 @@ class ComparisonCurves(QWidget):
         self.accuracy_plot = self.graphics.addPlot(row=1, col=0)
         self.loss_plot = self.graphics.addPlot(row=1, col=1)
         self.loss_plot.setXLink(self.accuracy_plot)
-        self.accuracy_plot.setAxisItems({"left": percent_axis("left")})  # 0-1 drawn as 0-100
         for plot, title, label in ((self.accuracy_plot, "Validation accuracy", "accuracy (%)"),
                                    (self.loss_plot, "Validation loss", "cross-entropy loss")):
             plot.setTitle(title)
@@ -67,6 +66,18 @@ class ComparisonCurves(QWidget):
         self._cancelled: set[str] = set()
         self._baselines: dict[str, tuple[float, pg.InfiniteLine]] = {}
         self._apply_palette()
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        """Before a comparison: a line of what to do, not bare 0-1 axes under 'accuracy (%)'."""
+        show_empty(self.accuracy_plot, "Pick the cells to compare and press Compare: each "
+                   "model's validation accuracy by epoch appears here.", self)
+        show_empty(self.loss_plot, "…and its validation loss here.", self)
+
+    def _show_data(self) -> None:
+        for plot in (self.accuracy_plot, self.loss_plot):
+            show_data(plot)
+            plot.enableAutoRange()
 
     # ------------------------------------------------------------------ public API
     def reset(self) -> None:
@@ -82,11 +93,14 @@ class ComparisonCurves(QWidget):
         self._curves.clear()
         self._cancelled.clear()
         self._baselines.clear()
+        self._show_empty()
 
     def add_run(self, name: str) -> QColor:
         """Give a recurrent run its colour and (empty) curves; returns the colour."""
         self._check_thread()
         if name not in self._curves:
+            if not self._curves and not self._baselines:
+                self._show_data()
             self._order.append(name)
             self._epochs[name] = []
             accuracy = self.accuracy_plot.plot()
@@ -118,6 +132,8 @@ class ComparisonCurves(QWidget):
     def add_baseline(self, name: str, validation_accuracy: float) -> None:
         """A flat reference line at a baseline's validation accuracy."""
         self._check_thread()
+        if not self._curves and not self._baselines:
+            self._show_data()
         if name in self._baselines:
             self.accuracy_plot.removeItem(self._baselines[name][1])
         line = pg.InfiniteLine(pos=validation_accuracy * 100, angle=0, movable=False)

@@ -190,3 +190,19 @@ def test_a_bad_model_file_is_refused_with_a_message(panel, tmp_path, dialog_log)
     panel.load_model_button.click()
     assert panel.bundle is None and dialog_log.errors
     assert "broken.ramodel" in dialog_log.errors[0][1]
+
+
+def test_a_failed_run_leaves_no_full_bar_and_no_analysing_status(qtbot, panel, model_file,
+                                                                tmp_path, dialog_log):
+    """Issue 16, item 7: 'Failed' beside a 100% bar, the status bar still on 'Analysing...'."""
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text\n", encoding="utf-8")
+    panel.load_model(model_file)
+    panel.add_inputs([empty])
+    panel.set_output(tmp_path / "out.csv")
+    messages: list[str] = []
+    panel.status_message.connect(messages.append)
+    run(qtbot, panel)
+    qtbot.waitUntil(lambda: bool(dialog_log.errors), timeout=TIMEOUT)
+    assert panel.progress.value() == 0 and panel.progress_label.text() == "Failed"
+    assert messages[-1].startswith("Batch analysis failed")
