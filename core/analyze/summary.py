@@ -11,13 +11,14 @@ import heapq
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.text.function_words import is_content_word
 from core.text.labels import LabelScheme
 
 EXAMPLES = 5
@@ -200,8 +201,16 @@ class CorpusSummary:
                              "classes": self._share(entry["counts"])}
                       for name, entry in self.files.items()},
             "words": {
-                "pushed_positive": _net(self.pushed["positive"], self.pushed["negative"], top),
-                "pushed_negative": _net(self.pushed["negative"], self.pushed["positive"], top),
+                # content words by default (no punctuation or "the"/"and"; negations stay);
+                # the *_all lists keep every token, for the panel's "all words" switch
+                "pushed_positive": _net(self.pushed["positive"], self.pushed["negative"], top,
+                                        is_content_word),
+                "pushed_negative": _net(self.pushed["negative"], self.pushed["positive"], top,
+                                        is_content_word),
+                "pushed_positive_all": _net(self.pushed["positive"], self.pushed["negative"],
+                                            top),
+                "pushed_negative_all": _net(self.pushed["negative"], self.pushed["positive"],
+                                            top),
                 "toward_class": {name: _common(counter, top)
                                  for name, counter in zip(self.classes, self.toward_class)},
                 "against_class": {name: _common(counter, top)
@@ -213,7 +222,8 @@ class CorpusSummary:
         return document
 
 
-def _net(this: Counter[str], other: Counter[str], top: int) -> list[dict[str, Any]]:
+def _net(this: Counter[str], other: Counter[str], top: int,
+         keep: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
     """Words that pushed this way in more reviews than the other way, most consistent first.
 
     Ranking by the plain count would crown "the" and "." (they are in almost every review and
@@ -221,7 +231,7 @@ def _net(this: Counter[str], other: Counter[str], top: int) -> list[dict[str, An
     words whose direction is consistent, such as "great" or "refund".
     """
     rows = [(word, count, count - other.get(word, 0)) for word, count in this.items()
-            if count > other.get(word, 0)]
+            if count > other.get(word, 0) and (keep is None or keep(word))]
     rows.sort(key=lambda item: (-item[2], -item[1], item[0]))
     return [{"word": word, "reviews": count, "net": net} for word, count, net in rows[:top]]
 

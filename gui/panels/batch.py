@@ -102,6 +102,7 @@ class BatchPanel(Panel):
         self.bundle: ModelBundle | None = None
         self.model_path: str | None = None
         self.result: BatchResult | None = None
+        self._summary: dict[str, Any] | None = None  # the last run's summary document
         self.last_folder = ""
         self.setAcceptDrops(True)
         self._build()
@@ -275,8 +276,18 @@ class BatchPanel(Panel):
             box_layout.setContentsMargins(4, 4, 4, 4)
             box_layout.addWidget(chart)
             charts.addWidget(box, 1)
+        self.all_words_check = QCheckBox("Show all words")
+        self.all_words_check.setToolTip("The word charts leave out punctuation and function "
+                                        "words such as 'the', 'and', 'i' (negations such as "
+                                        "not, no, never and but stay). Tick to list every "
+                                        "token.")
+        self.all_words_check.toggled.connect(self._draw_word_charts)
+        charts_column = QVBoxLayout()
+        charts_column.setContentsMargins(0, 0, 0, 0)
+        charts_column.addLayout(charts)
+        charts_column.addWidget(self.all_words_check, 0, Qt.AlignmentFlag.AlignRight)
         charts_widget = QWidget()
-        charts_widget.setLayout(charts)
+        charts_widget.setLayout(charts_column)
         charts.setContentsMargins(0, 0, 0, 0)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -555,10 +566,20 @@ class BatchPanel(Panel):
         colors = self._class_colors(names)
         _bars(self.class_chart, names, [classes[n]["count"] for n in names], colors,
               vertical=True)
-        words = summary.get("words", {})
+        self._summary = summary
+        self._draw_word_charts()
+
+    def _draw_word_charts(self, *_: Any) -> None:
+        """The words that pushed each way: content words, or every token when asked (an older
+        summary without the '_all' lists shows what it has)."""
+        words = (self._summary or {}).get("words", {})
+        suffix = "_all" if self.all_words_check.isChecked() else ""
         for chart, key, color in ((self.positive_chart, "pushed_positive", POSITIVE_COLOR),
                                   (self.negative_chart, "pushed_negative", NEGATIVE_COLOR)):
-            entries = words.get(key, [])[:CHART_WORDS]
+            if self._summary is None:
+                _empty(chart)
+                continue
+            entries = words.get(key + suffix, words.get(key, []))[:CHART_WORDS]
             _bars(chart, [e["word"] for e in entries], [e["net"] for e in entries],
                   [role_color(color, self.palette())] * len(entries), vertical=False)
 
@@ -569,6 +590,7 @@ class BatchPanel(Panel):
         return [role_color(table[p], self.palette()) for p in polarity]
 
     def _clear_charts(self) -> None:
+        self._summary = None
         for chart in self.charts:
             _empty(chart)
         for model in (self.uncertain_model, self.confident_model, self.files_model):

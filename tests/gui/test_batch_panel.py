@@ -206,3 +206,26 @@ def test_a_failed_run_leaves_no_full_bar_and_no_analysing_status(qtbot, panel, m
     qtbot.waitUntil(lambda: bool(dialog_log.errors), timeout=TIMEOUT)
     assert panel.progress.value() == 0 and panel.progress_label.text() == "Failed"
     assert messages[-1].startswith("Batch analysis failed")
+
+
+def test_word_charts_show_content_words_with_a_switch_for_all(qtbot, panel):
+    """Issue 16, item 10: the word charts were mostly '.', 'and', 'i'."""
+    words = {"pushed_positive": [{"word": "great", "reviews": 9, "net": 8}],
+             "pushed_negative": [{"word": "refund", "reviews": 5, "net": 4}],
+             "pushed_positive_all": [{"word": ".", "reviews": 90, "net": 50},
+                                     {"word": "great", "reviews": 9, "net": 8}],
+             "pushed_negative_all": [{"word": "refund", "reviews": 5, "net": 4}]}
+    panel.show_summary({"rows_read": 10, "rows_skipped": 0, "seconds": 1.0,
+                        "reviews_per_second": 10.0, "precision": "fp32",
+                        "classes": {"negative": {"count": 4, "share": 0.4},
+                                    "positive": {"count": 6, "share": 0.6}},
+                        "files": {}, "words": words, "most_confident": [],
+                        "most_uncertain": []})
+
+    def shown_words() -> list[str]:
+        ticks = panel.positive_chart.getPlotItem().getAxis("left")._tickLevels
+        return [name for _, name in ticks[0]]
+
+    assert shown_words() == ["great"]
+    panel.all_words_check.setChecked(True)
+    assert shown_words() == [".", "great"]
