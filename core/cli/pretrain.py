@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from pathlib import Path
 
 from core.cli.progress import ProgressBar
 from core.cli.train import add_column_options, add_config_options, config_from_args
 from core.config import PRETRAIN_KINDS
+from core.io.output_paths import check_outputs, save_with_fallback
 from core.io.readers import read_reviews
 from core.metrics import format_duration
 from core.text.tokenizer import Tokenizer
@@ -55,6 +57,8 @@ def read_unlabelled_files(paths: list[str], text_column: str | None = None) -> l
 def cmd_pretrain(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     config = config.replace(pretrain=args.what)
+    target = args.out if args.out.suffix else args.out.with_suffix(SUFFIX)
+    check_outputs([target], [args.file, *args.unlabelled], "checkpoint")  # before the work
     table = read_reviews(args.file, text_column=args.text_col, label_column=args.label_col,
                          split_column=args.split_col)
     extra = read_unlabelled_files(args.unlabelled)
@@ -88,7 +92,10 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
             on_batch, on_epoch, lambda message: print(message)), control=control)
     finally:
         signal.signal(signal.SIGINT, previous)
-    target = checkpoint.save(args.out)
+    target, rescued = save_with_fallback(checkpoint.save, target, "checkpoint")
+    if rescued:
+        print(f"warning: {rescued}", file=sys.stderr)
+        return 1
     record = checkpoint.record
     print(f"{'Stopped early; saved' if not record.completed else 'Saved'} {target} "
           f"({record.describe()}; {format_duration(record.seconds)})")

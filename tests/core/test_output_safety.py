@@ -90,6 +90,14 @@ def test_train_refuses_reports_inside_its_input_folder(tmp_path, capsys):
     assert tree(tmp_path) == before
 
 
+def test_pretrain_refuses_to_write_its_checkpoint_over_its_texts(tmp_path, capsys):
+    data = write_reviews(tmp_path / "data.csv", 60)
+    before = tree(tmp_path)
+    assert run_cli(["pretrain", str(data), "--what", "vectors", "--out", str(data)]) == 2
+    assert "one of the inputs" in capsys.readouterr().err
+    assert tree(tmp_path) == before
+
+
 # ---------------------------------------------------------------- items 2, 3: analyze onto inputs
 
 
