@@ -8,8 +8,11 @@ few times a second whatever the batch rate.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QThread, QTimer, Signal
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -34,14 +38,18 @@ from PySide6.QtWidgets import (
 
 from core.config import PRESETS, TrainConfig, preset
 from core.errors import ReviewDataError
+from core.io.readers import read_reviews
 from core.io.table import ReviewTable
 from core.metrics import format_duration
 from core.model.classifier import RecurrentClassifier
 from core.text.labels import LabelScheme
 from core.training.pipeline import TrainingOutcome, run_training
+from core.training.pretraining import PretrainCallbacks, PretrainProgress
 from core.training.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
+from core.training.unlabelled import read_unlabelled_rows
 from core.training.word_prior import SHORT_REVIEW_TOKENS
 from gui import dialogs
+from gui.file_dialogs import REVIEWS_FILTER
 from gui.panels.base import Panel, preview
 from gui.panels.curves import CurvesPanel
 from gui.workers import JobContext, JobHandle
@@ -88,12 +96,36 @@ TOOLTIPS: dict[str, str] = {
     "seed": "Random seed: the same seed and settings give the same model.",
     "early_stopping": "Stop when validation accuracy has not improved for 'patience' epochs.",
     "patience": "Epochs without improvement before early stopping ends the run.",
+    "pretrain": "Learn from the reviews' texts before the labels: word vectors (word2vec), or "
+                "the recurrent layers as a language model that predicts each next word. Reads "
+                "the training rows, the file's rows without a label and any added unlabelled "
+                "files; never the validation or test rows.",
+    "pretrain_epochs": "Passes over the texts while pretraining.",
+    "adversarial": "Also train on each review pushed slightly in the direction that hurts "
+                   "most: against its label (adversarial) or against the model's own "
+                   "prediction (virtual adversarial, which also reads unlabelled reviews). "
+                   "About three times the training time.",
 }
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 WORD_PRIOR_NAMES = {"auto": "Auto (on for short reviews)", "on": "On", "off": "Off"}
+PRETRAIN_NAMES = {"off": "Off", "vectors": "Word vectors", "lm": "Language model"}
+ADVERSARIAL_NAMES = {"off": "Off", "at": "Adversarial", "vat": "Virtual adversarial"}
 POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "max_mean": "Max + mean",
                  "attention": "Attention"}
+
+
+@dataclass
+class PretrainEpoch:
+    """One finished pretraining epoch, as a progress event."""
+
+    epoch: int
+    loss: float
+
+
+def wants_unlabelled(config: TrainConfig) -> bool:
+    """Whether the run reads unlabelled reviews (pretraining or virtual adversarial)."""
+    return config.pretrain != "off" or config.adversarial == "vat"
 
 
 def count_parameters(config: TrainConfig, num_classes: int, vocab_size: int | None = None) -> int:
@@ -203,6 +235,23 @@ class TrainPanel(Panel):
         self.seed = _spin(0, 2**31 - 1)
         self.early_stopping = QCheckBox("Early stopping")
         self.patience = _spin(1, 100, suffix=" epochs")
+        self.pretrain = QComboBox()
+        for key, name in PRETRAIN_NAMES.items():
+            self.pretrain.addItem(name, key)
+        self.pretrain_epochs = _spin(1, 100, suffix=" epochs")
+        self.adversarial = QComboBox()
+        for key, name in ADVERSARIAL_NAMES.items():
+            self.adversarial.addItem(name, key)
+        self.unlabelled_label = QLabel("No unlabelled reviews added.")
+        self.unlabelled_label.setWordWrap(True)
+        self.add_unlabelled_button = QPushButton("Add unlabelled files…")
+        self.add_unlabelled_button.setToolTip("Review files whose texts pretraining (and virtual "
+                                              "adversarial training) also learn from; their "
+                                              "labels, if any, are ignored.")
+        self.add_unlabelled_button.clicked.connect(self._choose_unlabelled)
+        self.clear_unlabelled_button = QPushButton("Clear")
+        self.clear_unlabelled_button.clicked.connect(lambda: self.set_unlabelled([]))
+        self.unlabelled: list[ReviewTable] = []
 
         self._fields: dict[str, QWidget] = {
             "cell": self.cell, "layers": self.layers, "bidirectional": self.bidirectional,
@@ -214,6 +263,8 @@ class TrainPanel(Panel):
             "max_length": self.max_length, "vocab_size": self.vocab_size,
             "validation_share": self.validation_share, "seed": self.seed,
             "early_stopping": self.early_stopping, "patience": self.patience,
+            "pretrain": self.pretrain, "pretrain_epochs": self.pretrain_epochs,
+            "adversarial": self.adversarial,
         }
         for name, widget in self._fields.items():
             widget.setToolTip(TOOLTIPS[name])
@@ -250,6 +301,17 @@ class TrainPanel(Panel):
         train_form.addRow("", self.early_stopping)
         train_form.addRow("Patience:", self.patience)
 
+        pretrain_box = QGroupBox("Unlabelled reviews")
+        pretrain_form = _form(pretrain_box)
+        pretrain_form.addRow("Pretraining:", self.pretrain)
+        pretrain_form.addRow("Pretraining epochs:", self.pretrain_epochs)
+        pretrain_form.addRow("Adversarial:", self.adversarial)
+        unlabelled_buttons = QHBoxLayout()
+        unlabelled_buttons.addWidget(self.add_unlabelled_button)
+        unlabelled_buttons.addWidget(self.clear_unlabelled_button)
+        pretrain_form.addRow("", unlabelled_buttons)
+        pretrain_form.addRow("", self.unlabelled_label)
+
         preset_row = QHBoxLayout()
         preset_row.addWidget(QLabel("Preset:"))
         preset_row.addWidget(self.preset_combo, 1)
@@ -261,6 +323,7 @@ class TrainPanel(Panel):
         form_layout.addWidget(model_box)
         form_layout.addWidget(text_box)
         form_layout.addWidget(train_box)
+        form_layout.addWidget(pretrain_box)
         form_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(self.form)
@@ -349,7 +412,9 @@ class TrainPanel(Panel):
             max_length=self.max_length.value(),
             vocab_size=self.vocab_size.value(),
             validation_share=self.validation_share.value() / 100.0, seed=self.seed.value(),
-            early_stopping=self.early_stopping.isChecked(), patience=self.patience.value())
+            early_stopping=self.early_stopping.isChecked(), patience=self.patience.value(),
+            pretrain=self.pretrain.currentData(), pretrain_epochs=self.pretrain_epochs.value(),
+            adversarial=self.adversarial.currentData())
 
     def set_config(self, config: TrainConfig, preset_name: str | None = None) -> None:
         """Show ``config`` in the form (e.g. restored from settings or a loaded model)."""
@@ -375,6 +440,9 @@ class TrainPanel(Panel):
             self.seed.setValue(config.seed)
             self.early_stopping.setChecked(config.early_stopping)
             self.patience.setValue(config.patience)
+            self.pretrain.setCurrentIndex(self.pretrain.findData(config.pretrain))
+            self.pretrain_epochs.setValue(config.pretrain_epochs)
+            self.adversarial.setCurrentIndex(self.adversarial.findData(config.adversarial))
         finally:
             self._loading = False
         self.preset_combo.setCurrentText(preset_name or self._matching_preset())
@@ -456,6 +524,7 @@ class TrainPanel(Panel):
             name = table.path.rsplit("/", 1)[-1] if table.path else "reviews"
             self.data_label.setText(f"{len(table):,} reviews from {name}; classes: "
                                     f"{', '.join(scheme.classes)}")
+        self.set_unlabelled(self.unlabelled)
         self._update_controls()
         self._count_timer.start()
 
@@ -482,10 +551,22 @@ class TrainPanel(Panel):
         self.progress.setValue(0)
         self.progress_label.setText("Preparing the reviews...")
 
+        extra = list(self.unlabelled)
+
         def job(ctx: JobContext) -> TrainingOutcome:
             callbacks = TrainCallbacks(on_batch=ctx.emit, on_epoch=ctx.emit_now,
                                        on_status=ctx.status)
-            return run_training(table, config, scheme, callbacks, ctx.control)
+            unlabelled = extra
+            if wants_unlabelled(config) and table.path and Path(table.path).is_file():
+                ctx.status("Reading the file's reviews without a label...")
+                spare = read_unlabelled_rows(table.path, table.text_column, table.label_column,
+                                             cancel=lambda: ctx.control.cancelled)
+                unlabelled = ([spare] if len(spare) else []) + extra
+            pretraining = PretrainCallbacks(
+                on_batch=ctx.emit, on_status=ctx.status,
+                on_epoch=lambda epoch, loss: ctx.emit_now(PretrainEpoch(epoch, loss)))
+            return run_training(table, config, scheme, callbacks, ctx.control, unlabelled,
+                                pretrain_callbacks=pretraining)
 
         handle = self.run_job(job, on_progress=self._on_progress,
                               on_finished=self._on_finished, on_failed=self._on_failed,
@@ -528,6 +609,14 @@ class TrainPanel(Panel):
         assert self.thread() is QThread.currentThread()
         pending: list[BatchProgress] = []
         for event in events:
+            if isinstance(event, PretrainProgress):
+                self._show_pretraining(event)
+                continue
+            if isinstance(event, PretrainEpoch):
+                self.status_message.emit(f"Pretraining epoch {event.epoch}: language-model "
+                                         f"loss {event.loss:.3f} (perplexity "
+                                         f"{math.exp(min(event.loss, 50)):,.0f})")
+                continue
             if isinstance(event, BatchProgress):
                 pending.append(event)
                 continue
@@ -549,6 +638,49 @@ class TrainPanel(Panel):
             f"{'Paused. ' if paused else ''}Epoch {last.epoch}/{last.epochs} · batch "
             f"{last.batch}/{last.batches} · loss {last.loss:.3f} · "
             f"{last.tokens_per_second:,.0f} tokens/s · ETA {format_duration(last.eta)}")
+
+    def _show_pretraining(self, event: PretrainProgress) -> None:
+        """Pretraining has its own pass through the bar, then training starts it again."""
+        self.progress.setValue(int(round(event.fraction * 1000)))
+        paused = self._handle is not None and self._handle.paused
+        self.progress_label.setText(
+            f"{'Paused. ' if paused else ''}Pretraining epoch {event.epoch}/{event.epochs} · "
+            f"batch {event.batch}/{event.batches} · language-model loss {event.loss:.3f} "
+            f"(perplexity {event.perplexity:,.0f}) · {event.tokens_per_second:,.0f} tokens/s · "
+            f"ETA {format_duration(event.eta)}")
+
+    # -- unlabelled reviews ------------------------------------------------------------------
+    def set_unlabelled(self, tables: list[ReviewTable]) -> None:
+        """Extra review files for pretraining and virtual adversarial training."""
+        self.unlabelled = list(tables)
+        spare = self._spare_rows()
+        parts = []
+        if spare:
+            parts.append(f"{spare:,} rows of the loaded file have no label")
+        if self.unlabelled:
+            names = ", ".join(Path(t.path).name for t in self.unlabelled)
+            parts.append(f"{sum(len(t) for t in self.unlabelled):,} reviews added ({names})")
+        self.unlabelled_label.setText("; ".join(parts) + "." if parts
+                                      else "No unlabelled reviews added.")
+        self.clear_unlabelled_button.setEnabled(bool(self.unlabelled))
+
+    def _spare_rows(self) -> int:
+        """Rows the reader set aside for having no label: pretraining reads them."""
+        if self._table is None:
+            return 0
+        return sum(1 for row in self._table.skipped if row.reason.startswith("no label"))
+
+    def _choose_unlabelled(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add unlabelled reviews",
+                                                dialogs.start_folder(None), REVIEWS_FILTER)
+        if not paths:
+            return
+
+        def read(_ctx: Any) -> list[ReviewTable]:
+            return [read_reviews(path, label_column="") for path in paths]
+
+        self.run_job(read, on_finished=lambda tables: self.set_unlabelled(
+            self.unlabelled + tables), side=True)
 
     def _show_epoch(self, summary: EpochSummary) -> None:
         self.epochs_seen.append(summary)
@@ -623,6 +755,8 @@ class TrainPanel(Panel):
         self.pause_button.setVisible(not paused)
         self.resume_button.setVisible(paused)
         self.form.setEnabled(not running)
+        self.pretrain_epochs.setEnabled(self.pretrain.currentData() == "lm"
+                                        or self.pretrain.currentData() == "vectors")
         self.patience.setEnabled(self.early_stopping.isChecked() and not running)
 
     def run_actions(self) -> list[QAction]:

@@ -1,0 +1,74 @@
+"""The Train tab's unlabelled-reviews section: settings, added files, pretraining progress."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+import resources
+from core.io.readers import read_reviews
+from core.io.table import ReviewTable
+from core.text.labels import make_scheme
+from gui.panels.train import TrainPanel
+
+TIMEOUT = 60000
+
+
+@pytest.fixture
+def panel(qtbot, tiny_config) -> TrainPanel:
+    table = read_reviews(resources.SAMPLE_REVIEWS)
+    widget = TrainPanel()
+    qtbot.addWidget(widget)
+    widget.set_data(table, make_scheme("binary", table.labels))
+    widget.set_config(tiny_config)
+    return widget
+
+
+def test_the_pretraining_settings_round_trip(panel, tiny_config):
+    config = tiny_config.replace(pretrain="lm", pretrain_epochs=3, adversarial="vat")
+    panel.set_config(config)
+    assert panel.pretrain.currentText() == "Language model"
+    assert panel.adversarial.currentText() == "Virtual adversarial"
+    assert panel.config() == config
+
+
+def test_added_unlabelled_reviews_are_counted(panel):
+    extra = ReviewTable(texts=["a quiet room", "rude staff", "fine"], path="/tmp/more.csv")
+    panel.set_unlabelled([extra])
+    assert "3 reviews added (more.csv)" in panel.unlabelled_label.text()
+    panel.clear_unlabelled_button.click()
+    assert panel.unlabelled_label.text() == "No unlabelled reviews added."
+
+
+def test_rows_without_a_label_are_counted_and_pretrained_on(qtbot, tiny_config, tmp_path):
+    path = tmp_path / "reviews.csv"
+    source = read_reviews(resources.SAMPLE_REVIEWS)
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["text", "stars"])
+        for text, label in zip(source.texts[:300], source.labels[:300]):
+            writer.writerow([text, label])
+        for text in source.texts[300:340]:
+            writer.writerow([text, ""])
+    table = read_reviews(path)
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    panel.set_data(table, make_scheme("binary", table.labels))
+    assert panel.unlabelled_label.text().startswith("40 rows of the loaded file have no label")
+    panel.set_config(tiny_config.replace(pretrain="lm", pretrain_epochs=1, epochs=1))
+    shown: list[str] = []
+    original = panel._show_pretraining
+
+    def spy(event) -> None:
+        original(event)
+        shown.append(panel.progress_label.text())
+
+    panel._show_pretraining = spy
+    with qtbot.waitSignal(panel.training_finished, timeout=TIMEOUT) as blocker:
+        panel.train_button.click()
+    qtbot.waitUntil(lambda: panel.handle.thread.isFinished(), timeout=TIMEOUT)
+    record = blocker.args[0].bundle.pretraining
+    assert record is not None and record.kind == "lm"
+    assert {"role": "unlabelled rows", "name": "reviews.csv", "rows": 40} in record.sources
+    assert shown and shown[-1].startswith("Pretraining epoch 1/1")
