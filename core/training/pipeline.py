@@ -20,7 +20,6 @@ from core.metrics import compute_metrics
 from core.predict.inference import predict_logits, softmax
 from core.predict.predictor import Predictor
 from core.text.labels import LabelScheme
-from core.training.callbacks import Callback
 from core.training.checkpoint import PretrainedCheckpoint
 from core.training.dataset import PreparedData, prepare_data
 from core.training.held_out import rows_to_score, training_fingerprint, training_share
@@ -41,13 +40,22 @@ class TrainingOutcome:
 def train_model(data: PreparedData, config: TrainConfig,
                 callbacks: TrainCallbacks | None = None,
                 control: TrainControl | None = None,
-                extra_callbacks: Sequence[Callback] = (),
-                pretraining: dict[str, Any] | None = None) -> TrainingOutcome:
-    """Train on prepared data (shared by comparisons) and score the test rows once.
+                unlabelled: Sequence[ReviewTable] = (),
+                init: PretrainedCheckpoint | None = None,
+                pretrain_callbacks: PretrainCallbacks | None = None) -> TrainingOutcome:
+    """Pretrain if the config asks (or start from ``init``), train on prepared data (shared by
+    comparisons) and score the test rows once.
 
-    ``pretraining``: the record of what the model was started from, kept in the bundle.
+    ``unlabelled``: tables of extra reviews for pretraining and virtual adversarial training.
+    The bundle records what the model was started from.
     """
-    trainer = Trainer(config, callbacks, control, extra_callbacks)
+    control = control or TrainControl()
+    if pretrain_callbacks is None:
+        pretrain_callbacks = PretrainCallbacks(on_status=callbacks.on_status if callbacks
+                                               else None)
+    prepared = prepare_unlabelled(data, config, unlabelled, init, pretrain_callbacks, control)
+    data = prepared.data
+    trainer = Trainer(config, callbacks, control, prepared.callbacks)
     result = trainer.fit(data)
     model = result.model
     device = next(model.parameters()).device
@@ -84,8 +92,8 @@ def train_model(data: PreparedData, config: TrainConfig,
             data.table.texts[int(row)] for row in
             np.concatenate([data.train.rows, data.validation.rows])),
     }
-    if pretraining is not None:
-        info["pretraining"] = pretraining
+    if prepared.record is not None:
+        info["pretraining"] = prepared.record.to_dict()
     bundle = ModelBundle(result.config or config, data.scheme, data.tokenizer.settings,
                          data.vocab, model, metrics, [h.to_dict() for h in result.history], info)
     return TrainingOutcome(bundle, result, data, predictions, probabilities)
@@ -107,11 +115,7 @@ def run_training(table: ReviewTable, config: TrainConfig, scheme: LabelScheme | 
     if callbacks.on_status:
         callbacks.on_status(f"Tokenizing {len(table):,} reviews...")
     data = prepare_data(table, config, scheme, cancel=lambda: control.cancelled)
-    if pretrain_callbacks is None:
-        pretrain_callbacks = PretrainCallbacks(on_status=callbacks.on_status)
-    prepared = prepare_unlabelled(data, config, unlabelled, init, pretrain_callbacks, control)
-    record = prepared.record.to_dict() if prepared.record is not None else None
-    return train_model(prepared.data, config, callbacks, control, prepared.callbacks, record)
+    return train_model(data, config, callbacks, control, unlabelled, init, pretrain_callbacks)
 
 
 def evaluate_bundle(bundle: ModelBundle, table: ReviewTable,

@@ -12,7 +12,7 @@ from core.errors import BundleError, ReviewDataError
 from core.io.table import ReviewTable
 from core.training.checkpoint import PretrainedCheckpoint, PretrainRecord
 from core.training.dataset import prepare_data
-from core.training.pipeline import run_training
+from core.training.pipeline import run_training, train_model
 from core.training.pretraining import PretrainCallbacks
 from core.training.trainer import TrainControl
 from core.training.unlabelled import build_checkpoint, gather_texts
@@ -146,3 +146,13 @@ def test_no_test_or_validation_text_reaches_pretraining_or_the_vocabulary():
     assert not any(token.startswith("heldout") for token in read)
     assert not any(word.startswith("heldout") for word in outcome.bundle.vocab.itos)
     assert len(captured) == len(outcome.data.train) + 3
+
+
+def test_prepared_data_shared_by_a_comparison_pretrains_per_config(table):
+    data = prepare_data(table, small())
+    words = list(data.vocab.itos)
+    outcome = train_model(data, small(pretrain="vectors"))
+    assert outcome.bundle.pretraining is not None
+    assert outcome.bundle.pretraining.texts == len(data.train)
+    assert data.vocab.itos == words  # the shared data is left as it was
+    assert train_model(data, small()).bundle.pretraining is None
