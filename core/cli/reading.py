@@ -54,8 +54,8 @@ def report_read(table: ReviewTable, path: str, folder: Path | None = None,
     out = stream or sys.stdout
     skipped = table.skipped
     print(f"Read {len(table):,} reviews from {display_path(path)} (text: "
-          f"'{table.text_column}', label: '{table.label_column}'; {len(skipped):,} rows "
-          "skipped)", file=out)
+          f"'{table.text_column}', label: '{table.label_column}'; {len(skipped):,} "
+          f"{'row' if len(skipped) == 1 else 'rows'} skipped)", file=out)
     written = None
     if skipped:
         kinds = Counter(reason_kind(row.reason) for row in skipped)
@@ -67,8 +67,8 @@ def report_read(table: ReviewTable, path: str, folder: Path | None = None,
             written = write_skipped(table, folder / SKIPPED_NAME)
             print(f"  every skipped row, with its reason: {display_path(written)}", file=out)
     if table.fault:
-        print(f"warning: {display_path(path)}: {table.fault}. The {len(table):,} complete "
-              "reviews before that point were read; fix the file to use the rest.",
+        print(f"warning: {display_path(path)}: {table.fault.rstrip('.')}. The {len(table):,} "
+              "complete reviews before that point were read; fix the file to use the rest.",
               file=sys.stderr)
     return written
 
