@@ -672,7 +672,8 @@ class JsonLinesSource(_TextSource):
             yield self._align(record)
 
 
-_NOT_SPACE = re.compile(r"[^ \t\r\n\ufeff]")
+_SPACE_CHARS = " \t\r\n\ufeff"
+_NOT_SPACE = re.compile(f"[^{_SPACE_CHARS}]")
 _READ_CHARS = 1 << 16
 
 
@@ -716,6 +717,8 @@ class JsonArrayItems:
 
     def _next_char(self) -> str:
         """The next character that is not white space ('' at the end), not consumed."""
+        if self.pos < len(self.buf) and self.buf[self.pos] not in _SPACE_CHARS:
+            return self.buf[self.pos]  # the common case: no white space between tokens
         while True:
             found = _NOT_SPACE.search(self.buf, self.pos)
             if found:
@@ -762,6 +765,7 @@ class JsonArrayItems:
         char = self._next_char()
         if char == "]":
             return
+        decode = self._decoder.raw_decode
         while True:
             if not char:
                 raise self._fault(f"the list of reviews ends after item {row} without its "
@@ -769,7 +773,16 @@ class JsonArrayItems:
                                   "was read)")
             row += 1
             line = self.line_at(self.pos)
-            yield row, line, self._decode(row)
+            try:  # fast path: the item lies whole in the buffer
+                value, end = decode(self.buf, self.pos)
+                whole = end < len(self.buf)
+            except json.JSONDecodeError:
+                whole = False
+            if whole:
+                self.pos = end
+            else:
+                value = self._decode(row)
+            yield row, line, value
             char = self._next_char()
             if char == ",":
                 self.pos += 1
