@@ -82,6 +82,7 @@ class ModelBundle:
         os.close(handle)
         try:
             save_file(tensors, temp_name, metadata=metadata)
+            os.chmod(temp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a model is shared
             with open(temp_name, "rb+") as stream:
                 os.fsync(stream.fileno())
             os.replace(temp_name, target)
@@ -100,7 +101,11 @@ class ModelBundle:
                 keys = list(handle.keys())  # noqa: SIM118 (safe_open has no __iter__)
                 tensors = {key: handle.get_tensor(key) for key in keys}
         except (SafetensorError, OSError, ValueError, RuntimeError) as error:
-            raise BundleError(f"This is not a Review Analyzer model file ({error}).",
+            if isinstance(error, OSError) and not isinstance(error, SafetensorError):
+                raise BundleError(f"Cannot read the model file ({error.strerror or error}).",
+                                  path=str(source)) from None
+            raise BundleError("This is not a Review Analyzer model file, or it is damaged. "
+                              "Load a .ramodel file saved by Review Analyzer.",
                               path=str(source)) from None
         parsed = _parse_metadata(metadata, source)
         try:
@@ -122,6 +127,13 @@ class ModelBundle:
         metrics = parsed["metrics"] if isinstance(parsed["metrics"], dict) else {}
         info = parsed["info"] if isinstance(parsed["info"], dict) else {}
         return cls(config, scheme, tokenizer, vocab, model, metrics, history, info)
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it, then put back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def resolve_model_path(path: Path, for_writing: bool = False) -> Path:

@@ -60,6 +60,9 @@ from gui.settings import AppSettings
 log = logging.getLogger(__name__)
 
 REQUIRED_PANELS: dict[str, type[Panel]] = {"Data": DataPanel, "Train": TrainPanel}
+PANEL_SHORTCUTS = (("Explain the typed review (Explain tab)", "Ctrl+Enter"),
+                   ("Analyse the files (Batch tab)", "Ctrl+Enter"),
+                   ("Open the selected misclassified review (Results tab)", "Enter"))
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,10 @@ class MainWindow(QMainWindow):
         self.model_banner.setContentsMargins(8, 4, 8, 4)
         self.model_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model_banner.hide()
+        # Keep the banner's room while hidden: the tabs no longer jump down when it appears.
+        policy = self.model_banner.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.model_banner.setSizePolicy(policy)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -199,7 +206,7 @@ class MainWindow(QMainWindow):
         self.open_action = _action(self, "&Open reviews…", "Ctrl+O", self.choose_reviews, "open")
         self.open_folder_action = _action(self, "Open &folder of reviews…", "Ctrl+Shift+O",
                                           self.choose_folder)
-        self.sample_action = _action(self, "Open &sample reviews", None,
+        self.sample_action = _action(self, "Open sa&mple reviews", None,  # &S is Save
                                      self.data_panel.open_sample)
         self.recent_menu = QMenu("&Recent files", self)
         self.load_action = _action(self, "&Load model…", "Ctrl+L", self.choose_model, "model")
@@ -449,6 +456,8 @@ class MainWindow(QMainWindow):
                 if keys:
                     name = action.text().replace("&", "").rstrip("…")
                     rows.append(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>")
+        for name, keys in PANEL_SHORTCUTS:  # shortcuts of a tab's own widgets, not in menus
+            rows.append(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>")
         return "<table cellspacing='0' cellpadding='4'>" + "".join(rows) + "</table>"
 
     def show_shortcuts(self) -> QDialog:

@@ -561,7 +561,10 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
     if run.summary.rows == 0 and failure is None and finished:
         _discard_empty_output(target, paths)
         first = errors.first if errors is not None else None
-        reason = f"; the first: {first[0]}: {first[2]}" if first else ""
+        detail = first[2] if first else ""
+        if first and detail.startswith(f"{first[0]}: "):  # the file is named once, not twice
+            detail = detail[len(first[0]) + 2:]
+        reason = f"; the first: {first[0]}: {detail}" if first else ""
         where = f" (all reasons in {paths.errors})" if errors is not None and errors.count else ""
         raise ReviewDataError(f"no review could be read from the inputs{reason}{where}")
     if target.exists() or failure is None:

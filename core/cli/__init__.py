@@ -10,6 +10,7 @@ import argparse
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 from core.errors import ReviewDataError
 
@@ -22,8 +23,16 @@ COMMAND_MODULES = [
 ]
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A usage error in one line that says where the options are, not the usage block
+    first (40 lines for ``train`` without ``--out``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (options: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="review-analyzer",
         description="Train, explain and apply recurrent sentiment models on review files. "
                     "Run without a command to open the window.",

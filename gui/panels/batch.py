@@ -374,7 +374,7 @@ class BatchPanel(Panel):
         else:
             config = bundle.config
             where = Path(self.model_path).name if self.model_path else "trained in this window"
-            direction = "bi" if config.bidirectional else ""
+            direction = "Bi" if config.bidirectional else ""  # BiLSTM, as elsewhere
             self.model_label.setText(
                 f"<b>{where}</b><br>{direction}{config.cell.upper()} {config.hidden_size}, "
                 f"classes: {', '.join(bundle.classes)}")

@@ -154,7 +154,8 @@ class DataPanel(Panel):
         self.open_button.setToolTip("Open a CSV, TSV, JSON, JSONL or Parquet file (Ctrl+O)")
         self.open_button.clicked.connect(self.choose_file)
         self.sample_button = QPushButton("Open sample")
-        self.sample_button.setToolTip("480 short hotel, product and film reviews with stars")
+        self.sample_button.setToolTip("1,200 made-up hotel, product, film and app reviews "
+                                      "with star ratings, for a first run")
         self.sample_button.clicked.connect(self.open_sample)
         self.path_label = QLabel("No file open. Open a review file, or drop one on the window.")
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -127,10 +127,15 @@ def faithfulness_note(e: Explanation) -> str:
     words = "word" if k == 1 else "words"
     which = "the word that pushes" if k == 1 else f"the {k} words that push"
     those = "that word" if k == 1 else f"those {k} words"
-    return (f"Faithfulness: hiding {which} hardest toward {target}{whose} ({quoted}: the top "
-            f"10% of words) {verb} P({target}) by {abs(drop):.2f}; hiding {k} random {words} "
-            f"{random_verb} it by {abs(random_drop):.2f} on average. Keeping only {those} "
-            f"gives a P({target}) {kept_text} the full review's.")
+    stronger = abs(drop) > abs(random_drop) + 0.02
+    plain = (f"Faithfulness check: hiding the top words ({quoted}) changes how sure the "
+             f"model is of {target} by {abs(drop):.0%}, against {abs(random_drop):.0%} for "
+             "random words" + (", so these words really drive the result." if stronger else
+                ", so this explanation should be read with care."))
+    return (f"{plain}\nDetails: hiding {which} hardest toward {target}{whose} (the top 10% "
+            f"of words) {verb} the probability of {target} by {abs(drop):.2f}; hiding {k} "
+            f"random {words} {random_verb} it by {abs(random_drop):.2f} on average. Keeping "
+            f"only {those} gives a probability {kept_text} the full review's.")
 
 
 class ExplainPanel(Panel):

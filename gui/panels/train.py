@@ -85,10 +85,10 @@ TOOLTIPS: dict[str, str] = {
                      "slowly.",
     "lr_decay": "After every epoch the learning rate is multiplied by this (1 keeps it "
                 "constant); smaller steps late in training often settle on a better model.",
-    "ema_decay": "Validate and keep a running average of the weights instead of the latest "
-                 "ones (0 turns it off). After n steps the newest weights count 9/(n+10), so "
-                 "the average spans about the last tenth of the steps so far; this value caps "
-                 "how slowly it forgets (0.995: about the last 200 steps).",
+    "ema_decay": "Check and keep an average of the recent weights instead of only the "
+                 "latest ones: it smooths out the last steps' noise and usually scores a "
+                 "little better. 0 turns it off; closer to 1 averages over more steps "
+                 "(0.995: roughly the last 200).",
     "max_length": "Reviews longer than this many tokens are cut (keeping the beginning and "
                   "the end).",
     "vocab_size": "The most frequent words kept; rarer words become 'unknown'.",
