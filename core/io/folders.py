@@ -16,6 +16,7 @@ from pathlib import Path
 from core.errors import ReviewDataError
 from core.io.encoding import decode_bytes
 from core.io.formats import SUPPORTED_SUFFIXES, RawRecord, RecordSource
+from core.io.limits import REVIEW_ENV, ReadLimits, describe_mb
 
 SPLIT_FOLDERS = frozenset({"train", "test", "dev", "val", "valid", "validation"})
 UNLABELLED_FOLDERS = frozenset({"unsup", "unlabeled", "unlabelled"})
@@ -118,11 +119,24 @@ class FolderSource(RecordSource):
     def fraction(self) -> float:
         return self._done / self.total_rows if self.total_rows else 1.0
 
+    def _too_long(self, index: int, path: Path, limit: int) -> RawRecord:
+        self._done = index + 1
+        return RawRecord(index + 1, None, [None] * len(self.columns), str(path),
+                         f"not read: this file is longer than one review may be "
+                         f"({describe_mb(limit)}); raise {REVIEW_ENV} if it is real")
+
     def _iter_raw(self) -> Iterator[RawRecord]:
         layout = self.layout
+        limit = ReadLimits.current().review_chars
         for index, path in enumerate(layout.files):
             self.location = str(path)
+            if path.stat().st_size > 4 * limit:  # more characters than a review may have
+                yield self._too_long(index, path, limit)
+                continue
             text, encoding = decode_bytes(path.read_bytes())
+            if len(text) > limit:
+                yield self._too_long(index, path, limit)
+                continue
             if index == 0:
                 self.encoding = encoding
             values = [text.rstrip("\r\n")]

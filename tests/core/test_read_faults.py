@@ -177,3 +177,16 @@ def test_progress_through_a_gzip_file_follows_the_compressed_bytes(tmp_path):
     assert [s for _, s in shares] == sorted(s for _, s in shares) and shares[-1][1] == 1.0
     for done, share in shares[2:-2]:
         assert abs(share - done) < 0.15, shares
+
+
+def test_a_huge_file_in_a_review_folder_is_skipped_with_its_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("REVIEW_ANALYZER_MAX_REVIEW_MB", "0.01")  # about 10,000 characters
+    for label in ("pos", "neg"):
+        (tmp_path / "reviews" / label).mkdir(parents=True)
+        for i in range(3):
+            (tmp_path / "reviews" / label / f"{i}.txt").write_text(f"{label} {i} fine film")
+    (tmp_path / "reviews" / "pos" / "9.txt").write_text("word " * 20_000)
+    table = read_reviews(tmp_path / "reviews")
+    assert len(table) == 6 and len(table.skipped) == 1
+    assert "9.txt" in table.skipped[0].source and "longer than one review" in \
+        table.skipped[0].reason
