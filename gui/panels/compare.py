@@ -44,7 +44,7 @@ from core.compare.runner import (
 )
 from core.config import CELLS, TrainConfig
 from core.io.table import ReviewTable
-from core.metrics import format_duration
+from core.metrics import format_accuracy, format_duration
 from core.text.labels import LabelScheme
 from core.training.trainer import BatchProgress, EpochSummary
 from gui import dialogs
@@ -410,7 +410,9 @@ class ComparePanel(Panel):
             text = f"Finished {len(result.runs)} runs on the same split."
         if usable:
             winner = max(usable, key=lambda r: r.test_metrics["accuracy"])
-            text += f" Best test accuracy: {winner.name}, {winner.test_metrics['accuracy']:.2%}."
+            text += (f" Best test accuracy: {winner.name}, "
+                     f"{format_accuracy(winner.test_metrics)}; runs whose intervals overlap "
+                     "may not really differ.")
         models = [r for r in usable if r.bundle is not None]
         if models:  # preselect the best model that can be kept
             self.table.select_run(max(models, key=lambda r: r.test_metrics["accuracy"]).name)

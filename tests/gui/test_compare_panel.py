@@ -69,6 +69,11 @@ def test_a_run_fills_curves_and_table_and_keeps_a_model(qtbot, panel: ComparePan
     # one row per run, the best test accuracy in bold
     assert panel.table.rowCount() == 4
     assert panel.table.best_cells()["Test accuracy"] == result.best()["accuracy"]
+    # every accuracy comes with its 95% interval (issue 16, item 2)
+    headers = [panel.table.horizontalHeaderItem(i).text()
+               for i in range(panel.table.columnCount())]
+    assert "95% interval" in headers
+    assert "95% interval" in panel.progress_label.text()
     # the colour swatch of a run matches its curve
     assert panel.curves.color_of("RNN") != panel.curves.color_of("GRU")
     panel.table.select_run("GRU")
