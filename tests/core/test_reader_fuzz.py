@@ -187,3 +187,19 @@ def test_named_errors_carry_their_line(tmp_path):
         list(iter_review_chunks([path]))
     assert caught.value.line == 2 and str(path) in str(caught.value)
     assert check_file(path) == "data"
+
+
+def test_the_fuzz_bench_runs_every_kind_of_case_and_reports_no_failure():
+    """bench/fuzz.py shares these builders and checks: a short run must pass and print every
+    category, the outputs-onto-inputs checks and the gzip bombs."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "bench/fuzz.py", "--cases", "23", "--bomb-mb", "30"],
+                          cwd=root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "truncated_final" in done.stdout and "FAIL" not in done.stdout
+    assert done.stdout.count("  ok    output onto an input") == 2 * len(LINKS)
+    assert done.stdout.count("  ok    gzip bomb") == 3
