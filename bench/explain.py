@@ -1,16 +1,20 @@
-"""Explanations on a real model: one worked example, faithfulness vs random, and speed.
+"""Explanations on a real model: worked examples, faithfulness, speed and the negation probe.
 
 Trains a model with the default TrainConfig on SST-2 (or IMDB with --data imdb), or loads one
 with --model, then prints:
 
-(a) the explanation of "our service maid paid no attention to cleaning": the prediction and
-    the words ranked by integrated gradients (and by occlusion, for comparison);
-(b) ERASER comprehensiveness at the top 10% of words vs removing as many random words (mean of
-    10 draws per review), and sufficiency, averaged over N evaluation reviews (SST-2 dev or IMDB
-    test; target: comprehensiveness at least 2x random);
-(c) time per explanation of a 200-word review: integrated gradients with exactly 50 steps
-    (target <= 150 ms on this CPU), then the full panel explanation (IG with the adaptive
-    refinement + trajectory + faithfulness), occlusion and gradient x input.
+(a) the explanation of "our service maid paid no attention to cleaning": the prediction, the
+    words ranked by integrated gradients (and occlusion), and the strongest phrases by
+    contextual decomposition for it and for "the food was not bad at all";
+(b) over N evaluation reviews (SST-2 dev or IMDB test), the panel's whole explanation: ERASER
+    comprehensiveness of the top 10% words vs as many random words, sufficiency, the
+    completeness gap (target: below 1% on at least 95% of reviews) and the time per review
+    (target 500 ms), with today's method beside it on the first --legacy reviews;
+(c) time per explanation of a 200-word review: 50-step IG (target <= 100 ms), IG to a 1% gap,
+    the panel explanation, each beside today's method, then occlusion and gradient x input;
+(d) the negation probe set (resources/negation_probe.csv): the model's accuracy, and among the
+    sentences it gets right how often per-word IG and the phrase method put the sentiment on
+    the negated phrase with the right sign, with ERASER figures for both.
 
     python bench/explain.py                                  # SST-2, default config
     python bench/explain.py --max-train 20000 --save /tmp/sst2.ramodel
@@ -20,6 +24,7 @@ with --model, then prints:
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import statistics
@@ -33,10 +38,21 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import legacy_ig  # noqa: E402
 from bench.common import IMDB, SST2, load, machine  # noqa: E402
 from core.bundle import ModelBundle  # noqa: E402
 from core.config import PRESETS, TrainConfig  # noqa: E402
-from core.explain import Explainer, integrated_gradients  # noqa: E402
+from core.explain import (  # noqa: E402
+    Explainer,
+    analyse_phrases,
+    class_probabilities,
+    decompose,
+    integrated_gradients,
+    trajectory,
+)
+from core.explain.attribution import replaced  # noqa: E402
+from core.explain.decomposition import span_masks, toward  # noqa: E402
+from core.explain.faithfulness import faithfulness as eraser  # noqa: E402
 from core.io.table import ReviewTable  # noqa: E402
 from core.model.classifier import RecurrentClassifier  # noqa: E402
 from core.model.device import configure_threads  # noqa: E402
@@ -45,6 +61,7 @@ from core.training.pipeline import run_training  # noqa: E402
 from core.training.trainer import EpochSummary, TrainCallbacks  # noqa: E402
 
 EXAMPLE = "our service maid paid no attention to cleaning"
+FOOD = "the food was not bad at all"
 EVAL_SPLITS = {"sst2": (SST2, "dev"), "imdb": (IMDB, "test")}
 
 
@@ -98,19 +115,37 @@ def example(explainer: Explainer) -> None:
         order = sorted(range(len(e.words)), key=lambda i: -(e.words[i].score or 0.0))
         ranked = "  ".join(f"{e.words[i].word} {e.words[i].score:+.3f}" for i in order)
         print(f"  {method:>9} toward {e.target_name}: {ranked}")
+    print("  strongest phrases (contextual decomposition):")
+    for text in (EXAMPLE, FOOD):
+        phrases_of(explainer, text)
 
 
-def faithfulness(explainer: Explainer, name: str, n: int, seed: int) -> None:
+def legacy_panel(explainer: Explainer, text: str) -> tuple[float, float]:
+    """Today's (pre-issue-15) panel explanation: adaptive IG + trajectory + faithfulness.
+    Returns (relative completeness gap, seconds)."""
+    started = time.perf_counter()
+    alignment = explainer.align(text)
+    ids = alignment.ids
+    model = explainer.model
+    predicted = int(class_probabilities(model, [ids])[0].argmax())
+    result = legacy_ig.integrated_gradients(model, ids, predicted)
+    scores = alignment.word_scores(result.scores)
+    trajectory(model, ids, alignment.prefix_ends())
+    eraser(model, ids, alignment.positions(), scores, predicted)
+    return result.relative_gap, time.perf_counter() - started
+
+
+def faithfulness(explainer: Explainer, name: str, n: int, seed: int, legacy: int) -> None:
     path, split = EVAL_SPLITS[name]
     table = load(path)
     assert table.splits is not None
     rows = [i for i, s in enumerate(table.splits) if s == split]
     rng = np.random.default_rng(seed)
     rows = rng.choice(rows, size=min(n, len(rows)), replace=False).tolist()
-    comp, rand, suff, gaps, words = [], [], [], [], []
-    started = time.perf_counter()
+    comp, rand, suff, gaps, words, seconds = [], [], [], [], [], []
     for row in rows:
-        e = explainer.explain(table.texts[row], "ig", with_trajectory=False)
+        e = explainer.explain(table.texts[row], "ig")  # exactly what the panel computes
+        seconds.append(e.seconds)
         if e.comprehensiveness is None:
             continue
         comp.append(e.comprehensiveness)
@@ -118,18 +153,127 @@ def faithfulness(explainer: Explainer, name: str, n: int, seed: int) -> None:
         suff.append(e.sufficiency)
         gaps.append(e.relative_completeness_gap or 0.0)
         words.append(len(e.words))
-    seconds = time.perf_counter() - started
     mean_comp, mean_rand = float(np.mean(comp)), float(np.mean(rand))
     ratio = mean_comp / mean_rand if mean_rand > 0 else float("inf")
-    print(f"\n(b) Faithfulness over {len(comp)} {name} {split} reviews "
-          f"(median {int(np.median(words))} words; IG toward the predicted class, top 10%)")
+    print(f"\n(b) The panel's explanation (IG + trajectory + faithfulness + phrases) over "
+          f"{len(comp)} {name} {split} reviews (median {int(np.median(words))} words; toward "
+          f"the predicted class, top 10%); {machine()}, {torch.backends.cpu.get_cpu_capability()}")
     print(f"  comprehensiveness, top 10% words: {mean_comp:.4f}")
     print(f"  comprehensiveness, random words:  {mean_rand:.4f}   -> {ratio:.1f}x random "
           f"({'meets' if ratio >= 2 else 'misses'} the 2x target)")
     print(f"  sufficiency (lower is better):    {float(np.mean(suff)):.4f}")
+    gaps_array = np.asarray(gaps)
     print(f"  completeness gap: median {np.median(gaps):.3%}, max {np.max(gaps):.3%}, "
-          f"{np.mean(np.asarray(gaps) > 0.01):.1%} of reviews above 1%; "
-          f"{seconds / len(comp) * 1000:.0f} ms per review")
+          f"{np.mean(gaps_array < 0.01):.1%} of reviews below 1% (target >= 95%)")
+    print(f"  time per review: median {np.median(seconds) * 1000:.0f} ms, 95th percentile "
+          f"{np.percentile(seconds, 95) * 1000:.0f} ms, {np.mean(np.asarray(seconds) <= 0.5):.1%}"
+          f" within 500 ms (wall time on a shared machine, load {os.getloadavg()[0]:.1f})")
+    if legacy:
+        old = [legacy_panel(explainer, table.texts[row]) for row in rows[:legacy]]
+        new = seconds[:legacy]
+        old_gaps = np.array([g for g, _ in old])
+        print(f"  the same first {len(old)} reviews, today's method (adaptive IG + trajectory + "
+              f"faithfulness, no phrases) beside this one:")
+        print(f"    time: median {np.median([t for _, t in old]) * 1000:.0f} ms vs "
+              f"{np.median(new) * 1000:.0f} ms; gap below 1%: {np.mean(old_gaps < 0.01):.1%} "
+              f"vs {np.mean(gaps_array[:len(old)] < 0.01):.1%}")
+
+
+PROBE = ROOT / "resources" / "negation_probe.csv"
+
+
+def probe_rows() -> list[dict[str, str]]:
+    with PROBE.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def marked_words(alignment, phrase: str) -> list[int]:
+    """Word indices overlapping the marked phrase's characters."""
+    begin = alignment.text.lower().find(phrase.lower())
+    end = begin + len(phrase)
+    return [w for w, (a, b) in enumerate(alignment.spans) if a < end and begin < b]
+
+
+def probe(explainer: Explainer, name: str) -> None:
+    """(d) The negation probe set: accuracy, and where the explanations put the sentiment."""
+    model = explainer.model
+    positive = positive_class(explainer)
+    by_category: dict[str, list[bool]] = {}
+    hits = {key: [] for key in ("ig_top", "ig_sum", "phrase_top", "phrase_span")}
+    eraser_rows: dict[str, list[tuple[float, float]]] = {"words": [], "phrases": []}
+    for row in probe_rows():
+        alignment = explainer.align(row["text"])
+        ids, positions = alignment.ids, alignment.positions()
+        probabilities = class_probabilities(model, [ids])[0]
+        predicted = int(probabilities.argmax())
+        truth = positive if row["label"] == "pos" else 1 - positive
+        correct = predicted == truth
+        by_category.setdefault(row["category"], []).append(correct)
+        if not correct:
+            continue
+        marked = set(marked_words(alignment, row["phrase"]))
+        ig = alignment.word_scores(integrated_gradients(model, ids, truth).scores)
+        top_word = int(np.nanargmax(np.abs(ig)))
+        hits["ig_top"].append(top_word in marked and ig[top_word] > 0)
+        hits["ig_sum"].append(float(np.nansum(ig[sorted(marked)])) > 0)
+        analysis = analyse_phrases(model, ids, positions, truth)
+        units = analysis.units()
+        top = max(units, key=lambda u: abs(u.score))
+        inside = set(range(top.start, top.end))
+        hits["phrase_top"].append(bool(inside & marked) and top.score > 0)
+        span = (min(marked), max(marked) + 1)
+        beta, _ = decompose(model, ids, span_masks(len(ids), positions, [span]))
+        hits["phrase_span"].append(float(toward(beta, truth)[0]) > 0)
+        # ERASER with the same number of words for both: the phrase layer's top unit
+        k = top.end - top.start
+        word_order = np.argsort(-np.nan_to_num(ig, nan=-np.inf))[:k]
+        for key, chosen in (("words", word_order), ("phrases", np.arange(top.start, top.end))):
+            removed = np.concatenate([positions[w] for w in chosen])
+            kept = np.setdiff1d(np.arange(len(ids)), removed)
+            variants = [replaced(ids, removed), replaced(ids, kept)]
+            p = class_probabilities(model, variants)[:, truth]
+            eraser_rows[key].append((probabilities[truth] - p[0], probabilities[truth] - p[1]))
+    total = [ok for oks in by_category.values() for ok in oks]
+    print(f"\n(d) Negation probe set ({len(total)} hand-written sentences, "
+          f"resources/negation_probe.csv), {name} model")
+    print(f"  model accuracy: {np.mean(total):.1%}   by category: " + ", ".join(
+        f"{c} {np.mean(v):.0%} ({len(v)})" for c, v in sorted(by_category.items())))
+    n = len(hits["ig_top"])
+    print(f"  among the {n} sentences it gets right, the explanation puts the sentiment on the "
+          "negated phrase with the right sign:")
+    print(f"    strongest unit inside the phrase, right sign:  per-word IG "
+          f"{np.mean(hits['ig_top']):.1%}   phrase method (CD) {np.mean(hits['phrase_top']):.1%}")
+    print(f"    the phrase's own total has the right sign:     per-word IG (sum) "
+          f"{np.mean(hits['ig_sum']):.1%}   CD score of the span "
+          f"{np.mean(hits['phrase_span']):.1%}")
+    for key in ("words", "phrases"):
+        values = np.array(eraser_rows[key])
+        print(f"    ERASER, top {'IG words' if key == 'words' else 'CD unit'} removed (same "
+              f"word count): comprehensiveness {values[:, 0].mean():+.3f}, sufficiency "
+              f"{values[:, 1].mean():+.3f}")
+
+
+def positive_class(explainer: Explainer) -> int:
+    names = [c.lower() for c in explainer.classes]
+    for name in ("positive", "pos", "1"):
+        if name in names:
+            return names.index(name)
+    return len(names) - 1
+
+
+def phrases_of(explainer: Explainer, text: str) -> None:
+    e = explainer.explain(text, "ig", with_trajectory=False, with_faithfulness=False)
+    probabilities = ", ".join(f"{c} {p:.3f}" for c, p in zip(e.classes, e.probabilities))
+    print(f"  \"{text}\": {e.predicted_name} ({probabilities})")
+    ranked = sorted(e.phrases, key=lambda p: -abs(p.score))
+    print("    phrases (CD, log-odds toward " + e.target_name + "): " + ("; ".join(
+        f"'{' '.join(p.words)}' {p.score:+.2f} (interaction {p.interaction:+.2f})"
+        for p in ranked) or "none"))
+    assert e.phrase_word_scores is not None
+    print("    words alone (CD): " + " ".join(
+        f"{w.word} {s:+.2f}" for w, s in zip(e.words, e.phrase_word_scores)))
+    if e.flip:
+        print(f"    {e.flip}")
 
 
 def review_of(words: int) -> str:
@@ -165,27 +309,40 @@ def speed(explainer: Explainer, repeat: int) -> None:
     print(f"\n(c) Time per explanation of a 200-word review ({len(alignment.ids)} tokens), "
           f"median / best of {repeat}; {machine()}; load average "
           f"{os.getloadavg()[0]:.1f}")
+    ids = alignment.ids
     rows = [
-        ("IG, exactly 50 steps (target <= 150 ms)",
-         lambda: integrated_gradients(model, alignment.ids, target, 50, tolerance=None)),
-        ("IG with the adaptive rule (gap under 1%)",
-         lambda: explainer.explain(text, "ig", with_trajectory=False,
-                                   with_faithfulness=False)),
-        ("panel explanation (IG + trajectory + faithfulness)",
+        ("IG, exactly 50 steps: today's (captum)",
+         lambda: legacy_ig.integrated_gradients(model, ids, target, 50, tolerance=None)),
+        ("IG, exactly 50 steps: batched (target <= 100 ms)",
+         lambda: integrated_gradients(model, ids, target, 50, tolerance=None)),
+        ("IG, gap under 1%: today's adaptive rule",
+         lambda: legacy_ig.integrated_gradients(model, ids, target, 50)),
+        ("IG, gap under 1%: placed nodes + refinement",
+         lambda: integrated_gradients(model, ids, target, 50)),
+        ("panel explanation: today's (IG + traj. + faithf.)",
+         lambda: legacy_panel(explainer, text)),
+        ("panel explanation: now (+ phrases; target 500 ms)",
          lambda: explainer.explain(text, "ig")),
+        ("  of which phrases (CD)",
+         lambda: analyse_phrases(model, ids, alignment.positions(), target)),
         ("occlusion, every word", lambda: explainer.explain(text, "occlusion",
                                                             with_trajectory=False,
-                                                            with_faithfulness=False)),
+                                                            with_faithfulness=False,
+                                                            with_phrases=False)),
         ("gradient x input", lambda: explainer.explain(text, "grad_input",
                                                        with_trajectory=False,
-                                                       with_faithfulness=False)),
+                                                       with_faithfulness=False,
+                                                       with_phrases=False)),
     ]
+    print(f"  CPU capability {torch.backends.cpu.get_cpu_capability()}")
     for label, function in rows:
         median, best, cpu = timed(function, repeat)
         print(f"  {label:<52} {median * 1000:7.0f} ms  (best {best * 1000:.0f} ms, "
               f"CPU time {cpu * 1000:.0f} ms)")
-    steps = explainer.explain(text, "ig", with_trajectory=False, with_faithfulness=False).steps
-    print(f"  (the adaptive rule spent {steps} gradient evaluations on this review)")
+    old = legacy_ig.integrated_gradients(model, ids, target, 50)
+    new = integrated_gradients(model, ids, target, 50)
+    print(f"  (on this review: today's rule {old.steps} gradient evaluations, gap "
+          f"{old.relative_gap:.3%}; now {new.steps}, gap {new.relative_gap:.3%})")
     # Speed depends on the architecture, not the weights: untrained twins show what the
     # 50-step figure would be for other shapes on the same review.
     print("  IG, exactly 50 steps, other architectures (untrained weights, same review):")
@@ -223,7 +380,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="train with this config setting changed (JSON value), repeatable")
-    parser.add_argument("--skip", default="", help="parts to skip, e.g. 'b' or 'bc'")
+    parser.add_argument("--legacy", type=int, default=50,
+                        help="reviews of (b) also explained with today's method, for timing")
+    parser.add_argument("--skip", default="", help="parts to skip, e.g. 'b' or 'bcd'")
     args = parser.parse_args()
     configure_threads(args.threads)
     if args.model:
@@ -242,9 +401,11 @@ def main() -> int:
     if "b" not in args.skip:
         source = args.eval or bundle_data(bundle, args)
         for name in (["sst2", "imdb"] if source == "both" else [source]):
-            faithfulness(explainer, name, args.n, args.seed)
+            faithfulness(explainer, name, args.n, args.seed, args.legacy)
     if "c" not in args.skip:
         speed(explainer, args.repeat)
+    if "d" not in args.skip:
+        probe(explainer, str(bundle.info.get("source", args.data)))
     return 0
 
 

@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "it misses a 1%% completeness gap the path is refined adaptively")
     parser.add_argument("--top", type=int, default=0,
                         help="list only the N strongest words each way instead of every word")
-    parser.add_argument("--json", action="store_true", help="print the full explanation as JSON")
+    parser.add_argument("--json", action="store_true",
+                        help="print the full explanation as JSON (with a 'phrases' list: "
+                             "words, character span, score toward the class, interaction)")
     parser.set_defaults(handler=cmd_explain)
 
 
@@ -77,8 +79,24 @@ def render(explanation: Explanation, top: int = 0) -> str:
         bar = ("+" if word.score > 0 else "-") * length
         lines.append(f"{index + 1:>5}  {label:<{width}}  {word.score:>+9.4f}  {bar}")
     lines.append("")
+    lines.extend(phrase_lines(e))
     lines.extend(summary_lines(e))
     return "\n".join(lines)
+
+
+def phrase_lines(e: Explanation) -> list[str]:
+    """The phrase layer: words that act as one unit, with what they do together."""
+    if not e.phrases:
+        return []
+    lines = [f"Phrases (contextual decomposition, log-odds toward {e.target_name}; "
+             "interaction = the phrase minus its words alone):"]
+    for phrase in sorted(e.phrases, key=lambda p: -abs(p.score)):
+        lines.append(f"  {' '.join(phrase.words)!r:<32} {phrase.score:>+8.3f}   "
+                     f"interaction {phrase.interaction:+.3f}")
+    if e.flip:
+        lines.append(f"  {e.flip[0].upper()}{e.flip[1:]}.")
+    lines.append("")
+    return lines
 
 
 def summary_lines(e: Explanation) -> list[str]:

@@ -195,7 +195,7 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
         if head_score == 0 or phrase.score == 0 or (head_score > 0) == (phrase.score > 0):
             continue
         others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
-        return (f"{_quoted(others)} turn{'s' if len(others) == 1 else ''} "
+        return (f"{_quoted(others)} turns "
                 f"'{words[head]}' from {_side(head_score, target, classes)} to "
                 f"{_side(phrase.score, target, classes)}")
     for phrase in ordered:
@@ -206,7 +206,7 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
         head_score = float(analysis.word_scores[head])
         if head_score * phrase.interaction < 0 and abs(phrase.score) < abs(head_score):
             others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
-            return (f"{_quoted(others)} weaken{'s' if len(others) == 1 else ''} "
+            return (f"{_quoted(others)} weakens "
                     f"'{words[head]}' (still {_side(phrase.score, target, classes)})")
     return None
 

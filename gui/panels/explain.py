@@ -3,11 +3,13 @@
 The engine (core.explain) does all the maths in a worker thread; this panel only turns an
 Explanation into colours, bars, lines and sentences.
 
-Colour convention: scores are pushes toward one class, the *explained* class. For a two-class
-model that is the positive class by default, so orange reads "positive" and blue "negative"
-whatever the prediction; with more classes it is the predicted class by default (orange =
-supports the prediction). Either way the legend names the class, and the class switch picks
-another.
+Colour convention: scores are pushes toward one class, the *explained* class: the predicted
+class by default, so orange reads "supports the verdict" and blue "argues against it"; the
+legend names the class, and the class switch picks another.
+
+The phrase layer (contextual decomposition) brackets the groups of words that act as one unit,
+lists the strongest ones both ways beside the word bars, and says in plain words when a phrase
+turns a word around ("'not' turns 'bad' from negative to positive").
 """
 
 from __future__ import annotations
@@ -36,13 +38,14 @@ from core.text.labels import LabelScheme
 from gui import dialogs
 from gui.panels.base import Panel, preview
 from gui.widgets.colors import OKABE_ITO, mix, role_color
-from gui.widgets.explain_plots import StrongestWordsChart, TrajectoryPlot
+from gui.widgets.explain_plots import StrongestPhrasesList, StrongestWordsChart, TrajectoryPlot
 from gui.widgets.word_view import AWAY_COLOR, TOWARD_COLOR, ScoreLegend, WordView
 from gui.workers import JobContext
 
 PANEL_METHODS = [("ig", "Integrated gradients"), ("occlusion", "Occlusion")]
 PREDICTED = "__predicted__"
 BAR_WORDS = 8
+LIST_PHRASES = 3  # strongest phrases listed each way
 
 
 def class_colors(scheme: LabelScheme, palette: QPalette) -> list[QColor]:
@@ -73,8 +76,9 @@ def class_colors(scheme: LabelScheme, palette: QPalette) -> list[QColor]:
 
 
 def default_target(scheme: LabelScheme) -> str | int:
-    """The class the panel explains unless the user picks one (see the module docstring)."""
-    return scheme.positive_index() if scheme.num_classes == 2 else PREDICTED
+    """The class the panel explains unless the user picks one: the predicted class, so the
+    colours explain the verdict the user is looking at."""
+    return PREDICTED
 
 
 def format_score(value: float) -> str:
@@ -88,11 +92,12 @@ def method_note(e: Explanation) -> str:
         return (f"Occlusion: a word's score is how much P({target}) falls when that word alone "
                 "is replaced by an unknown word.")
     gap = e.relative_completeness_gap
-    if e.path_pieces and e.path_pieces > 1:
+    if e.path_pieces and e.steps and e.path_pieces > e.steps // 2:
         how = (f"{e.steps} gradient evaluations: the model's opinion turns sharply on the way "
-               f"from a blank review, so the path was cut into {e.path_pieces} pieces")
+               f"from a blank review, so the path was cut finer where it turns, into "
+               f"{e.path_pieces} pieces")
     else:
-        how = f"{e.steps} steps"
+        how = f"{e.steps} steps, placed where the probability changes"
     text = (f"Integrated gradients ({how}): the scores add up to the change in "
             f"P({target}) from a blank review of the same length "
             f"({e.baseline_probability:.2f}) to this one "
@@ -136,6 +141,21 @@ def faithfulness_note(e: Explanation) -> str:
             f"of words) {verb} the probability of {target} by {abs(drop):.2f}; hiding {k} "
             f"random {words} {random_verb} it by {abs(random_drop):.2f} on average. Keeping "
             f"only {those} gives a probability {kept_text} the full review's.")
+
+
+def phrase_tooltip(e: Explanation, phrase) -> str:
+    """One phrase on hover: its own push, and what its words do together."""
+    direction = "toward" if phrase.score > 0 else "away from"
+    return (f"phrase \u201c{' '.join(phrase.words)}\u201d: {phrase.score:+.3f} log-odds, "
+            f"pushes {direction} {e.target_name} as one unit; its words alone add up to "
+            f"{phrase.score - phrase.interaction:+.3f}")
+
+
+def flip_note(e: Explanation) -> str:
+    """What a phrase turned around, in plain words (empty when nothing was)."""
+    if not e.flip:
+        return ""
+    return f"Phrase: {e.flip}."
 
 
 class ExplainPanel(Panel):
@@ -221,9 +241,18 @@ class ExplainPanel(Panel):
         left_layout.addWidget(self.word_view, 1)
         left_layout.addWidget(self.notes_label)
 
+        self.phrase_list = StrongestPhrasesList()
+        self.phrase_list.setToolTip("Groups of words that act as one unit (contextual "
+                                    "decomposition), in log-odds toward the explained class")
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(_titled("Strongest words both ways", self.bar_chart))
+        right.addWidget(_titled("Strongest phrases both ways", self.phrase_list))
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
+        right.setChildrenCollapsible(False)
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(left)
-        upper.addWidget(_titled("Strongest words both ways", self.bar_chart))
+        upper.addWidget(right)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 2)
         upper.setSizes([760, 480])
@@ -263,8 +292,7 @@ class ExplainPanel(Panel):
         self.class_combo.blockSignals(True)
         self.class_combo.clear()
         if bundle is not None:
-            if bundle.scheme.num_classes > 2:
-                self.class_combo.addItem("Predicted class", PREDICTED)
+            self.class_combo.addItem("Predicted class", PREDICTED)
             for index, name in enumerate(bundle.classes):
                 self.class_combo.addItem(name, index)
             default = default_target(bundle.scheme)
@@ -370,6 +398,8 @@ class ExplainPanel(Panel):
         tooltips = [self._tooltip(e, i) for i in range(len(e.words))]
         self.word_view.set_words(e.text, [(w.start, w.end) for w in e.words], scores, scale,
                                  tooltips)
+        self.word_view.set_phrases([(p.word_start, p.word_end, p.score) for p in e.phrases])
+        self._show_phrases(e)
         self._set_legend(e, scale)
         self._show_prediction(e)
         self._show_bars(e)
@@ -381,7 +411,7 @@ class ExplainPanel(Panel):
         self.class_legend.setText(" &nbsp;&nbsp; ".join(
             f"<span style='color:{c.name()}; font-weight:bold'>━━</span> "
             f"{_escape(name)}" for name, c in zip(e.classes, colors)))
-        notes = [faithfulness_note(e), method_note(e)]
+        notes = [flip_note(e), faithfulness_note(e), method_note(e)]
         if e.truncated:
             unread = sum(1 for w in e.words if not w.read)
             notes.append(f"This review is longer than the model reads ({e.tokens_read} of "
@@ -399,8 +429,19 @@ class ExplainPanel(Panel):
             return f"\u201c{word.word}\u201d: not read (beyond the model's length limit)"
         direction = "toward" if word.score > 0 else "away from"
         unit = "probability points" if e.method in ("ig", "occlusion") else ""
-        return (f"\u201c{word.word}\u201d (word {index + 1}): {word.score:+.4f} {unit}\n"
-                f"pushes {direction} {e.target_name}")
+        tip = (f"\u201c{word.word}\u201d (word {index + 1}): {word.score:+.4f} {unit}\n"
+               f"pushes {direction} {e.target_name}")
+        for phrase in e.phrases:
+            if phrase.word_start <= index < phrase.word_end:
+                tip += "\n" + phrase_tooltip(e, phrase)
+        return tip
+
+    def _show_phrases(self, e: Explanation) -> None:
+        toward = sorted((p for p in e.phrases if p.score > 0), key=lambda p: -p.score)
+        away = sorted((p for p in e.phrases if p.score < 0), key=lambda p: p.score)
+        rows = [(" ".join(p.words), p.score, p.interaction)
+                for p in toward[:LIST_PHRASES] + away[:LIST_PHRASES]]
+        self.phrase_list.set_phrases(rows, f"log-odds toward {e.target_name}")
 
     def _show_prediction(self, e: Explanation) -> None:
         parts = []
@@ -439,6 +480,7 @@ class ExplainPanel(Panel):
         self.explanation = None
         self.word_view.clear()
         self.bar_chart.set_bars([], [], "")
+        self.phrase_list.set_phrases([], "")
         self.trajectory_plot.set_trajectory(_empty_trajectory(), [], [], [])
         self.prediction_label.setText("No explanation yet." if self.bundle is not None else
                                       "No model yet: train one or open a saved model.")

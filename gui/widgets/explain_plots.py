@@ -1,5 +1,6 @@
-"""The two plots of an explanation: the strongest words both ways, and the class probabilities
-after each word (hovering a point names the word and asks the text view to mark it)."""
+"""The plots of an explanation: the strongest words both ways, the strongest phrases both ways,
+and the class probabilities after each word (hovering a point names the word and asks the text
+view to mark it)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QToolTip, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QToolTip, QWidget
 
 from gui.widgets.word_view import AWAY_COLOR, TOWARD_COLOR
 
@@ -87,6 +88,40 @@ class StrongestWordsChart(pg.PlotWidget):
 
     def labels(self) -> list[str]:
         return list(self._labels)
+
+
+class StrongestPhrasesList(QListWidget):
+    """Phrases that act as one unit, pushing toward the class first (orange marker), then
+    away (blue); each row shows the phrase, its push and what its words add together."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.setFocusPolicy(self.focusPolicy().NoFocus)
+        self.setMinimumHeight(60)
+        self.set_phrases([], "")
+
+    def set_phrases(self, rows: Sequence[tuple[str, float, float]], unit: str) -> None:
+        """``rows``: (phrase text, score, interaction), in the order to show."""
+        self.clear()
+        if not rows:
+            item = QListWidgetItem("No group of words acts as one unit here."
+                                   if unit else "Phrases that act as one unit will appear here.")
+            item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            self.addItem(item)
+            return
+        for text, score, interaction in rows:
+            marker = "\u25b2" if score > 0 else "\u25bc"
+            item = QListWidgetItem(f"{marker} \u201c{_short(text, 36)}\u201d  {score:+.2f}   "
+                                   f"(together {interaction:+.2f})")
+            item.setForeground((TOWARD_COLOR if score > 0 else AWAY_COLOR).darker(130))
+            item.setToolTip(f"\u201c{text}\u201d: {score:+.3f} {unit}; its words alone add up "
+                            f"to {score - interaction:+.3f}, so together they add "
+                            f"{interaction:+.3f}")
+            self.addItem(item)
+
+    def texts(self) -> list[str]:
+        return [self.item(i).text() for i in range(self.count())]
 
 
 class TrajectoryPlot(pg.PlotWidget):

@@ -3,6 +3,10 @@
 Blue and orange stay distinguishable under every common colour-vision deficiency (they are the
 two ends of the usual colour-blind-safe diverging maps), and black text stays readable on both
 ends. Scores arrive as plain numbers; this widget only paints them.
+
+A phrase layer can lie over the words: a bracket under each group of words that acts as one
+unit (from contextual decomposition), drawn in the colour of the group's own push, so "not
+bad" can be read as one positive unit even where "bad" alone is coloured negative.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ import bisect
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QLinearGradient,
     QPainter,
     QPalette,
+    QPen,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
@@ -77,6 +82,7 @@ class WordView(QTextBrowser):
         self._tooltips: list[str] = []
         self._hovered = -1
         self._highlighted = -1
+        self._phrases: list[tuple[int, int, float]] = []  # (first word, end word, score)
 
     # ---------------------------------------------------------------- content
 
@@ -117,6 +123,66 @@ class WordView(QTextBrowser):
         super().clear()
         self._starts, self._ends, self._tooltips = [], [], []
         self._highlighted = self._hovered = -1
+        self._phrases = []
+
+    def set_phrases(self, phrases: Sequence[tuple[int, int, float]]) -> None:
+        """Brackets under word groups: (first word, one past the last word, score); the
+        bracket takes the colour of the score's sign. Call after ``set_words``."""
+        count = len(self._starts)
+        self._phrases = [(a, b, s) for a, b, s in phrases if 0 <= a < b <= count]
+        self.viewport().update()
+
+    def phrases(self) -> list[tuple[int, int, float]]:
+        return list(self._phrases)
+
+    def phrase_at(self, index: int) -> int:
+        """Index into ``phrases()`` of the phrase holding word ``index``, or -1."""
+        for number, (a, b, _) in enumerate(self._phrases):
+            if a <= index < b:
+                return number
+        return -1
+
+    def word_rect(self, index: int) -> QRect:
+        """The word's box in viewport coordinates (its first line if it wraps)."""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._starts[index])
+        left = self.cursorRect(cursor)
+        cursor.setPosition(self._ends[index])
+        right = self.cursorRect(cursor)
+        if right.top() != left.top():  # wrapped: the part on the first line
+            return QRect(left.left(), left.top(), max(8, self.viewport().width() - left.left()),
+                         left.height())
+        return QRect(left.left(), left.top(), right.left() - left.left(), left.height())
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().paintEvent(event)
+        if not self._phrases:
+            return
+        painter = QPainter(self.viewport())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for first, end, score in self._phrases:
+            color = (TOWARD_COLOR if score > 0 else AWAY_COLOR).darker(135)
+            painter.setPen(QPen(color, 2.2))
+            self._bracket(painter, first, end)
+        painter.end()
+
+    def _bracket(self, painter: QPainter, first: int, end: int) -> None:
+        """A bracket under words first..end-1, one segment per line they occupy."""
+        rects = [self.word_rect(i) for i in range(first, end)]
+        segments: list[list[QRect]] = []
+        for rect in rects:
+            if segments and segments[-1][-1].top() == rect.top():
+                segments[-1].append(rect)
+            else:
+                segments.append([rect])
+        for number, line in enumerate(segments):
+            left, right = line[0].left() - 1, line[-1].right() + 1
+            y = line[0].bottom() + 3
+            painter.drawLine(left, y, right, y)
+            if number == 0:
+                painter.drawLine(left, y, left, y - 5)
+            if number == len(segments) - 1:
+                painter.drawLine(right, y, right, y - 5)
 
     def word_at(self, point: QPoint) -> int:
         """Index of the word under a viewport point, or -1."""

@@ -152,3 +152,40 @@ def test_explanation_lists_phrases_with_character_spans(negation_explainer):
     assert starts == sorted(starts)
     assert all(a["word_end"] <= b["word_start"]
                for a, b in zip(data["phrases"], data["phrases"][1:]))
+
+
+def test_new_models_split_negation_clitics_and_old_ones_keep_their_tokens():
+    """SST-2 spells "does n't": a model trained there only knows "n't" as a token, so new
+    models split "didn't" the same way; bundles saved before keep reading it whole."""
+    from core.config import TrainConfig
+    from core.text.tokenizer import Tokenizer, TokenizerSettings
+    from core.training.dataset import tokenizer_settings
+
+    settings = tokenizer_settings(TrainConfig())
+    text = "I didn't hate it, it's fine. Does n't matter"
+    assert Tokenizer(settings).tokenize(text) == [
+        "i", "did", "n't", "hate", "it", ",", "it", "'s", "fine", ".", "does", "n't", "matter"]
+    pieces = Tokenizer(settings).tokenize_with_spans(text)
+    assert all(text[s:e].lower() == t for t, s, e in pieces)
+    saved = {k: v for k, v in settings.to_dict().items() if k != "split_clitics"}
+    old = Tokenizer(TokenizerSettings.from_dict(saved))
+    assert "didn't" in old.tokenize(text)
+    assert TokenizerSettings.from_dict(settings.to_dict()) == settings
+
+
+def test_explain_command_json_has_phrases_and_text_lists_them(negation_explainer, tmp_path,
+                                                              capsys):
+    from core.cli import run_cli
+
+    path = negation_explainer.bundle.save(tmp_path / "model")
+    text = "the view was not clean"
+    assert run_cli(["explain", str(path), text, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["phrases"]
+    for phrase in data["phrases"]:
+        assert text[phrase["start"]:phrase["end"]].split() == phrase["words"]
+        assert isinstance(phrase["score"], float) and isinstance(phrase["interaction"], float)
+    assert run_cli(["explain", str(path), text]) == 0
+    printed = capsys.readouterr().out
+    assert "Phrases (contextual decomposition" in printed
+    assert repr(" ".join(data["phrases"][0]["words"])) in printed

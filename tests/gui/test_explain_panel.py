@@ -95,13 +95,50 @@ def test_explaining_colours_every_shown_word(qtbot, panel):
     explanation = explain_and_wait(qtbot, panel, NEGATED)
     assert panel.word_view.word_count() == 5 == len(explanation.words)
     assert "Predicted: <b>neg</b>" in panel.prediction_label.text()
-    # Binary default: the positive class, so orange reads positive and blue negative.
-    assert explanation.target_name == "pos"
-    assert panel.legend.labels() == ("away from pos", "toward pos")
-    strongest_against = explanation.ranked(False, 1)[0]
-    assert explanation.words[strongest_against].word == "not"
-    assert panel.bar_chart.labels()[-1] == "not"  # the strongest push away sits at the bottom
+    # Default: the predicted class, so orange reads "supports the verdict".
+    assert panel.class_combo.currentData() == PREDICTED
+    assert explanation.target_name == "neg" == explanation.predicted_name
+    assert panel.legend.labels() == ("away from neg", "toward neg")
+    strongest_toward = explanation.ranked(True, 1)[0]
+    assert explanation.words[strongest_toward].word == "not"
+    assert panel.bar_chart.labels()[0] == "not"  # the strongest push toward sits on top
     assert "Faithfulness" in panel.notes_label.text()
+
+
+def test_phrase_layer_brackets_lists_and_explains_phrases(qtbot, panel):
+    explanation = explain_and_wait(qtbot, panel, NEGATED)
+    assert explanation.phrases, "the tiny model reads 'not good' as a unit"
+    shown = panel.word_view.phrases()
+    assert shown == [(p.word_start, p.word_end, p.score) for p in explanation.phrases]
+    first = explanation.phrases[0]
+    inside = first.word_start
+    assert panel.word_view.phrase_at(inside) == 0
+    assert "phrase \u201c" + " ".join(first.words) in panel.word_view.tooltip_for(inside)
+    listed = panel.phrase_list.texts()
+    assert any(" ".join(first.words) in row for row in listed)
+    strongest = max(explanation.phrases, key=lambda p: p.score)
+    if strongest.score > 0:  # toward the class first, like the word bars
+        assert " ".join(strongest.words) in listed[0]
+    if explanation.flip:
+        assert f"Phrase: {explanation.flip}." in panel.notes_label.text()
+    # The bracket is painted under the words: the pixels there take the phrase's colour.
+    image = panel.word_view.viewport().grab().toImage()
+    rect = panel.word_view.word_rect(inside)
+    colour = (TOWARD_COLOR if first.score > 0 else AWAY_COLOR).darker(135)
+    row = [QColor(image.pixel(x, rect.bottom() + 3)) for x in range(rect.left(), rect.right())]
+    assert any(abs(c.red() - colour.red()) + abs(c.blue() - colour.blue()) < 40 for c in row)
+
+
+def test_class_box_follows_the_prediction_until_the_user_picks(qtbot, panel):
+    explanation = explain_and_wait(qtbot, panel, "the view was great")
+    assert explanation.predicted_name == "pos" and explanation.target_name == "pos"
+    explanation = explain_and_wait(qtbot, panel, NEGATED)
+    assert explanation.target_name == "neg"
+    with qtbot.waitSignal(panel.explained, timeout=30000) as blocker:
+        panel.set_target("pos")
+    qtbot.waitUntil(lambda: not panel.running, timeout=10000)
+    assert blocker.args[0].target_name == "pos"
+    assert panel.legend.labels() == ("away from pos", "toward pos")
 
 
 def test_work_runs_off_the_ui_thread(qtbot, panel, monkeypatch):
@@ -130,7 +167,7 @@ def test_hovering_a_word_gives_its_exact_score(qtbot, panel):
     point = word_point(panel, 3)
     assert panel.word_view.word_at(point) == 3
     tip = panel.word_view.tooltip_for(3)
-    assert f"{explanation.words[3].score:+.4f}" in tip and "away from pos" in tip
+    assert f"{explanation.words[3].score:+.4f}" in tip and "toward neg" in tip
     with qtbot.waitSignal(panel.word_view.word_hovered) as hovered:
         qtbot.mouseMove(panel.word_view.viewport(), point)
     assert hovered.args == [3]
