@@ -119,15 +119,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
 
-    def save(folder: Path) -> dict[str, Path]:
+    def save(folder: Path) -> tuple[Path, dict[str, Path]]:
         folder.mkdir(parents=True, exist_ok=True)
         models = result.save_models(folder)
         result.to_csv(folder / TABLE_CSV)
         (folder / TABLE_MARKDOWN).write_text(result.to_markdown(), encoding="utf-8")
-        return models
+        return folder, models
 
-    saved, rescued = save_with_fallback(save, args.out, "comparison")
-    folder = args.out if rescued is None else next(iter(saved.values()), args.out).parent
+    (folder, saved), rescued = save_with_fallback(save, args.out, "comparison")
     print()
     print(result.to_text())
     print()

@@ -251,6 +251,28 @@ def test_a_late_failure_saves_the_model_elsewhere_and_says_where(tmp_path, monke
     assert (rescue / "metrics.json").exists()
 
 
+def test_a_comparison_that_cannot_be_saved_goes_to_the_rescue_folder(tmp_path, monkeypatch,
+                                                                     capsys):
+    data = write_reviews(tmp_path / "data.csv", 120)
+    out = tmp_path / "cmp"
+    rescue = tmp_path / "rescue"
+    rescue.mkdir()
+    monkeypatch.setattr(output_paths, "fallback_folder", lambda: rescue)
+    real_save = ModelBundle.save
+
+    def failing_save(self, path):
+        if Path(path).parent == out:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_save(self, path)
+
+    monkeypatch.setattr(ModelBundle, "save", failing_save)
+    assert run_cli(["compare", str(data), *TINY, "--cells", "gru", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "disk is full" in captured.err and str(rescue / "cmp") in captured.err
+    assert (rescue / "cmp" / "comparison.csv").exists()
+    assert str(rescue / "cmp" / "comparison.csv") in captured.out
+
+
 def test_save_with_fallback_reports_nothing_when_the_first_try_works(tmp_path):
     saved, note = save_with_fallback(lambda p: p.write_text("x") and p, tmp_path / "a.txt")
     assert saved == tmp_path / "a.txt" and note is None
