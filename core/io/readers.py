@@ -43,6 +43,7 @@ __all__ = [
 
 _TICK = 1024  # rows between progress reports and cancel checks
 _COUNT_ALL_BYTES = 4 * 1024 * 1024  # previews count every row of files up to this size
+CHUNK_CHARS = 64 * 1024 * 1024  # a chunk is cut early past this much text: long reviews
 
 
 class ReadCancelled(ReviewDataError):
@@ -373,8 +374,9 @@ def iter_review_chunks(paths: Sequence[str | Path], chunk_size: int = 2000,
 
     Memory stays bounded whatever the input size: a chunk never spans two files, and
     holds at most ``chunk_size`` reviews and skipped rows together (a chunk may carry only
-    skipped rows). Columns are guessed per file when not given. Rows whose label is
-    missing are kept with label '' (batch analysis predicts every review).
+    skipped rows) and about ``CHUNK_CHARS`` of text (long reviews make shorter chunks).
+    Columns are guessed per file when not given. Rows whose label is missing are kept with
+    label '' (batch analysis predicts every review).
     """
     if chunk_size < 1:
         raise ReviewDataError(f"chunk size must be at least 1, not {chunk_size}")
@@ -401,17 +403,19 @@ def _chunks_of(source: RecordSource, chunk_size: int, text_column: str | None,
     plan = plan_columns(source, text_column, label_column, "", id_column)
     chunk = _new_table(source, plan)
     ticker = _Ticker(source, None, cancel)
+    chars = 0
     try:
         for item in _reviews(source, plan, require_label=False):
             if isinstance(item, SkippedRow):
                 chunk.skipped.append(item)
             else:
                 _add(chunk, item)
-            if len(chunk.texts) + len(chunk.skipped) >= chunk_size:
+                chars += len(item.text)
+            if len(chunk.texts) + len(chunk.skipped) >= chunk_size or chars >= CHUNK_CHARS:
                 ticker.check()
                 chunk.read_fraction = source.fraction()
                 yield chunk
-                chunk = _new_table(source, plan)
+                chunk, chars = _new_table(source, plan), 0
             ticker.tick()
     except ReadCancelled:
         raise

@@ -190,3 +190,14 @@ def test_a_huge_file_in_a_review_folder_is_skipped_with_its_reason(tmp_path, mon
     assert len(table) == 6 and len(table.skipped) == 1
     assert "9.txt" in table.skipped[0].source and "longer than one review" in \
         table.skipped[0].reason
+
+
+def test_chunks_of_long_reviews_are_cut_by_their_text_not_only_their_count(tmp_path,
+                                                                           monkeypatch):
+    import core.io.readers as readers
+
+    monkeypatch.setattr(readers, "CHUNK_CHARS", 250_000)
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(as_format("jsonl", [("word " * 20_000, "pos")] * 10))  # 100 KB each
+    chunks = list(iter_review_chunks([path], chunk_size=1000))
+    assert [len(c) for c in chunks] == [3, 3, 3, 1]
