@@ -12,14 +12,16 @@ import logging
 import os
 import sys
 import threading
+import time
 import traceback
+from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
+from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory, QWidget
 
 import resources
 from gui.platform_check import window_problem
@@ -258,6 +260,30 @@ def warn_about_pyside() -> None:
         QMessageBox.warning(None, "Review Analyzer: unsupported PySide6", message)
 
 
+STARTUP_PROBE_ENV = "REVIEW_ANALYZER_STARTUP_PROBE"
+
+
+class FirstPaint(QObject):
+    """Calls ``callbacks`` once, right after the watched window first paints itself."""
+
+    def __init__(self, window: QWidget, callbacks: list[Callable[[], object]]) -> None:
+        super().__init__(window)
+        self.callbacks = callbacks
+        self._done = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if not self._done and event.type() == QEvent.Type.Paint:
+            self._done = True
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._run)  # after this paint has reached the screen
+        return False
+
+    def _run(self) -> None:
+        for callback in self.callbacks:
+            callback()
+
+
 def run_app(argv: list[str]) -> int:
     """Open the main window; a path on the command line is opened as reviews or a model."""
     problem = None if QApplication.instance() else window_problem()
@@ -278,8 +304,13 @@ def run_app(argv: list[str]) -> int:
     window = MainWindow()
     window.log_path = log_path
     app.aboutToQuit.connect(window.shutdown)  # a quit that skips closeEvent (logout)
+    # torch's imports and the engine warm-up wait for the first paint: started earlier, the
+    # warm-up thread holds the GIL while the window tries to draw itself (issue 16, item 15)
+    first_paint = FirstPaint(window, [start_warm_up])
+    if os.environ.get(STARTUP_PROBE_ENV):  # bench/cold_start.py: report the paint, then quit
+        first_paint.callbacks = [lambda: print(f"first-paint {time.time():.6f}", flush=True),
+                                 lambda: QTimer.singleShot(0, app.quit)]
     window.show()
-    start_warm_up()
     paths = [a for a in argv if not a.startswith("-")]
     if paths:
         QTimer.singleShot(0, window, lambda: window.open_any(paths[0]))

@@ -9,9 +9,6 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nltk.tokenize import NLTKWordTokenizer, TweetTokenizer
-from nltk.tokenize.util import align_tokens
-
 from core.errors import ReviewDataError
 
 # Words (contractions such as "don't" and "wasn't" kept whole, so negation stays one
@@ -80,8 +77,12 @@ class Tokenizer:
         kind = self.settings.kind
         self._impl: Any = None  # "words" needs no object: it is the module's _WORDS pattern
         if kind == "treebank":
+            from nltk.tokenize import NLTKWordTokenizer  # nltk is slow to import: only here
+
             self._impl = NLTKWordTokenizer()
         elif kind == "tweet":
+            from nltk.tokenize import TweetTokenizer
+
             self._impl = TweetTokenizer(preserve_case=True, reduce_len=False)
         elif kind != "words":
             raise ReviewDataError(f"Unknown tokenizer '{kind}'.")
@@ -99,6 +100,8 @@ class Tokenizer:
         try:
             if self.settings.kind == "treebank":
                 return list(self._impl.span_tokenize(cleaned))
+            from nltk.tokenize.util import align_tokens
+
             return align_tokens(self._impl.tokenize(cleaned), cleaned)
         except (ValueError, LookupError):
             # Rare quote rewrites cannot be aligned; fall back to the regex tokenizer.

@@ -62,3 +62,33 @@ def test_the_installed_pyside_keeps_references_to_none(qapp):
     """PySide6 6.12.0 on Python 3.11 loses a reference to None per void call and the app
     aborts after minutes; pin PySide6-Essentials to 6.11.3 (see gui.app.pyside_leaks_none)."""
     assert not app_module.pyside_leaks_none()
+
+
+def test_first_paint_callbacks_run_once_after_the_window_paints(qtbot):
+    """The engine warm-up (torch's imports) starts only once the window is on screen."""
+    from PySide6.QtWidgets import QWidget
+
+    from gui.app import FirstPaint
+
+    calls: list[int] = []
+    window = QWidget()
+    qtbot.addWidget(window)
+    FirstPaint(window, [lambda: calls.append(1)])
+    assert not calls
+    window.show()
+    qtbot.waitUntil(lambda: bool(calls), timeout=5000)
+    window.update()
+    qtbot.wait(50)
+    assert calls == [1]
+
+
+def test_the_words_tokenizer_does_not_import_nltk():
+    """nltk is imported only for the treebank and tweet tokenizers (start-up time)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from core.text.tokenizer import Tokenizer; "
+            "Tokenizer().tokenize('a b'); print('nltk' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip() == "False", result.stderr
