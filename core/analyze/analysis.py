@@ -65,7 +65,9 @@ from core.io.formats import SUPPORTED_SUFFIXES
 from core.io.output_paths import check_outputs, display_path, output_error
 from core.io.table import ReviewTable
 from core.model.device import configure_threads
-from core.predict.batch_predictor import IG_STEPS, BatchPredictor, top_words
+from core.predict.batch_predictor import IG_STEPS, BatchOutput, BatchPredictor, top_words
+
+ENGINES = ("local", "ray")
 
 
 @dataclass
@@ -85,6 +87,9 @@ class BatchOptions:
     parallel_read: bool | None = None  # read+tokenize in a helper process; None: when it pays
     ig_steps: int = IG_STEPS
     preview_rows: int = 100
+    engine: str = "local"  # local (this process) | ray (core.analyze.ray_engine)
+    ray_address: str | None = None  # None: a local Ray instance with this machine's cores
+    ray_workers: int = 0  # model actors on the Ray cluster; 0: one per CPU
 
 
 @dataclass
@@ -354,7 +359,7 @@ class _Run:
             done += count
             self.report(estimate, errors, unit.given, (before, after, done, len(sequences)))
 
-        output = self.predictor.run(sequences, self.cancel, on_batch)
+        output = self.predict(encoded, sequences, on_batch)
         if output.completed < len(sequences):
             return False
         probabilities = output.probabilities
@@ -384,6 +389,16 @@ class _Run:
             self.on_preview(PreviewRows(names, rows_as_text(self.columns, data,
                                                             self.options.preview_rows)))
         return True
+
+    def predict(self, encoded: EncodedChunk, sequences: list[np.ndarray],
+                on_batch: Callable[[int], None]) -> BatchOutput:
+        """Probabilities (and scores) of one chunk; the Ray engine's arrive with the chunk."""
+        return self.predictor.run(sequences, self.cancel, on_batch)
+
+    def open_source(self, units: Sequence[InputUnit], read: ReadSpec) -> ChunkSource:
+        """Where the chunks come from (read here; the Ray engine reads on its cluster)."""
+        return ChunkSource([u.path for u in units], read, self.encoding, self.cancel,
+                           self.parallel)
 
     def _score(self, chunk: ReviewTable, predicted: np.ndarray) -> None:
         """Agreement with a label column the model's scheme understands, when there is one."""
@@ -434,8 +449,7 @@ class _Run:
         options = self.options
         read = ReadSpec(options.chunk_size, options.text_column, options.label_column,
                         options.id_column)
-        source = ChunkSource([u.path for u in units], read, self.encoding, self.cancel,
-                             self.parallel)
+        source = self.open_source(units, read)
         current: int | None = None
         try:
             for event in source:
@@ -522,7 +536,16 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
     paths = side_paths(target)
     check_batch_output(inputs, target)
     limit_heap_growth()
-    run = _Run(bundle, target, options, on_progress, on_preview, cancel)
+    if options.engine not in ENGINES:
+        raise ReviewDataError(f"engine must be one of {', '.join(ENGINES)}")
+    if options.ray_address and options.engine != "ray":
+        raise ReviewDataError("a Ray address is only used by the Ray engine (--engine ray)")
+    run_class = _Run
+    if options.engine == "ray":  # imports ray: only when chosen
+        from core.analyze.ray_engine import RayRun
+
+        run_class = RayRun
+    run = run_class(bundle, target, options, on_progress, on_preview, cancel)
     started_at = _now()
     failure: BaseException | None = None
     errors: ErrorLog | None = None
@@ -543,7 +566,7 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
         "output": str(target), "format": output_format(target),
         "model": str(model_path) if model_path else None,
         "inputs": [str(p) for p in inputs],
-        "explain": options.explain, "top_k": options.top_k,
+        "explain": options.explain, "top_k": options.top_k, "engine": options.engine,
         "precision": run.predictor.precision, "requested_precision": options.precision,
         "notes": notes, "threads": run.threads, "parallel_read": run.parallel,
         "batch_size": options.batch_size,

@@ -15,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from core.analyze.analysis import AnalysisProgress, BatchOptions, analyze
+from core.analyze.analysis import ENGINES, AnalysisProgress, BatchOptions, analyze
 from core.bundle import ModelBundle
 from core.cli.progress import ProgressBar
 from core.metrics import format_duration
@@ -55,6 +55,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="CPU threads (default: every core this process may use)")
     parser.add_argument("--chunk-size", type=int, default=4096,
                         help="reviews read and written at a time (memory stays bounded)")
+    parser.add_argument("--engine", choices=ENGINES, default="local",
+                        help="local: this process (default); ray: read, tokenize and predict "
+                             "on a Ray cluster with Ray Data (pip install -e \".[cluster]\")")
+    parser.add_argument("--ray-address", metavar="ADDRESS",
+                        help="with --engine ray: the cluster to join (host:port of `ray start "
+                             "--head`); without it a local Ray instance uses this machine's "
+                             "cores")
+    parser.add_argument("--ray-workers", type=int, default=0,
+                        help="with --engine ray: model copies (actors), one CPU each "
+                             "(default: one per CPU of the cluster)")
     parser.set_defaults(handler=cmd_analyze)
 
 
@@ -73,7 +83,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                            precision=args.quantize, text_column=args.text_col,
                            id_column=args.id_col, label_column=args.label_col,
                            include_text=not args.no_text, chunk_size=args.chunk_size,
-                           threads=args.threads)
+                           threads=args.threads, engine=args.engine,
+                           ray_address=args.ray_address, ray_workers=args.ray_workers)
     bar = ProgressBar()
     stop = threading.Event()
     last: list[AnalysisProgress] = []
