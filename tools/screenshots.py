@@ -1,7 +1,8 @@
 """Screenshots of every tab of the real window in a real state, for the README and reviews.
 
-Trains on the sample reviews, explains a negated review, runs a small comparison and a batch
-analysis, and saves one PNG per tab. Run it on a screen or under Xvfb:
+First every tab as a newcomer finds it (``empty-<tab>.png``), then: trains on the sample
+reviews with the Train tab's defaults, explains a negated review, runs a small comparison and
+a batch analysis, and saves one PNG per tab. Run it on a screen or under Xvfb:
 
     xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshots.py [--out docs/screenshots]
 """
@@ -27,7 +28,8 @@ NEGATED = "Our service maid paid no attention to cleaning, and the room was not 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=0,
+                        help="epochs of the sample run (0: the Train tab's defaults)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -62,14 +64,22 @@ def main() -> None:
         window.grab().save(str(path))
         print(f"saved {path}")
 
+    pause(1500)
+    for index in range(window.tabs.count()):  # the empty states, disabled tabs included
+        enabled = window.tabs.isTabEnabled(index)
+        window.tabs.setTabEnabled(index, True)
+        window.tabs.setCurrentIndex(index)
+        shot(f"empty-{window.tabs.tabText(index).lower()}")
+        window.tabs.setTabEnabled(index, enabled)
+    window.tabs.setCurrentIndex(0)
+
     window.data_panel.open_path(str(ROOT / "resources" / "sample_reviews.csv"))
     wait(window.data_panel.table_ready)
     shot("data")
 
     window.tabs.setCurrentWidget(window.train_panel)
-    config = TrainConfig(cell="lstm", embedding_dim=64, hidden_size=64, epochs=args.epochs,
-                         early_stopping=False, threads=1)
-    window.train_panel.set_config(config)
+    if args.epochs:  # 0: the Train tab's defaults, as a newcomer's first run
+        window.train_panel.set_config(TrainConfig(epochs=args.epochs, threads=1))
     window.train_panel.start_training()
     wait(window.train_panel.run_ended)
     shot("train")

@@ -395,6 +395,7 @@ class CurvesPanel(Panel):
             smoothed[:, column], self._smooth_state[column] = exponential_smoothing(
                 rows[:, source], weight, self._smooth_state[column])
         self._smoothed.extend(smoothed)
+        self._enable_export(True)
         self._schedule()
 
     def add_epoch(self, summary: EpochSummary) -> None:
@@ -404,6 +405,7 @@ class CurvesPanel(Panel):
         self._epochs.sort(key=lambda e: e.epoch)
         if summary.is_best:
             self.set_best_epoch(summary.epoch)
+        self._enable_export(True)
         self._schedule()
 
     def add_events(self, events: Iterable[Any]) -> None:
@@ -588,9 +590,16 @@ class CurvesPanel(Panel):
             curve.setVisible(show_batches if "/batch" in name else show_epochs)
         self._rebuild_legend()
 
+    def _enable_export(self, enabled: bool) -> None:
+        self.export_png_button.setEnabled(enabled)
+        self.export_csv_button.setEnabled(enabled)
+
     def _update_empty(self) -> None:
-        """No run yet: a line of what to do in each plot instead of empty 0-1 axes."""
-        if len(self._batches) or self._epochs:
+        """No run yet: a line of what to do in each plot instead of empty 0-1 axes, and no
+        export to click."""
+        has_data = bool(len(self._batches) or self._epochs)
+        self._enable_export(has_data)
+        if has_data:
             if empty_message(self.loss_plot):
                 for plot in (self.loss_plot, self.accuracy_plot):
                     show_data(plot)

@@ -29,8 +29,10 @@ def show_empty(plot: pg.PlotItem | pg.PlotWidget, message: str,
     text = pg.TextItem(message, color=color, anchor=(0.5, 0.5))
     text.setTextWidth(260)
     item.addItem(text, ignoreBounds=True)
-    item.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
-    text.setPos(0.5, 0.5)
+    view = item.getViewBox()
+    view.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+    (x_min, x_max), (y_min, y_max) = view.viewRange()  # limits (xMin...) may have moved it
+    text.setPos((x_min + x_max) / 2, (y_min + y_max) / 2)
     setattr(item, _MESSAGE_KEY, text)
     return text
 

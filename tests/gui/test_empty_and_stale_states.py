@@ -40,10 +40,12 @@ def test_the_training_curves_say_what_to_do_until_a_run_arrives(qtbot):
     assert "press Train" in empty_message(panel.loss_plot)
     assert empty_message(panel.accuracy_plot)
     assert not panel.loss_plot.getAxis("bottom").isVisible()
+    assert not panel.export_png_button.isEnabled() and not panel.export_csv_button.isEnabled()
     panel.load_history([dict(epoch=1, train_loss=0.5, train_accuracy=0.7, val_loss=0.6,
                              val_accuracy=0.65, val_macro_f1=0.6, seconds=1.0,
                              tokens_per_second=1.0, is_best=True)])
     assert not empty_message(panel.loss_plot) and not empty_message(panel.accuracy_plot)
+    assert panel.export_csv_button.isEnabled()
     panel.reset()
     assert empty_message(panel.loss_plot)
 
@@ -52,6 +54,10 @@ def test_the_comparison_curves_say_what_to_do_until_a_run_arrives(qtbot):
     curves = ComparisonCurves()
     qtbot.addWidget(curves)
     assert "Compare" in empty_message(curves.accuracy_plot)
+    message = empty_message(curves.accuracy_plot)
+    item = curves.accuracy_plot.items[-1]
+    (x_min, x_max), _ = curves.accuracy_plot.getViewBox().viewRange()
+    assert item.toPlainText() == message and x_min < item.pos().x() < x_max  # not cut off
     curves.add_run("GRU")
     assert not empty_message(curves.accuracy_plot)
     curves.reset()
