@@ -59,6 +59,9 @@ def test_relevant_and_irrelevant_parts_add_up_to_the_logits(cell, bidirectional,
     logits = logits_of(model, ids)
     assert np.abs(beta + gamma - logits).max() < 1e-4
     assert np.abs(beta[0]).max() < 1e-6  # an empty span contributes nothing
+    murdoch_beta, murdoch_gamma = decompose(model, ids, masks, bias_in_span=True)
+    assert np.abs(murdoch_beta + murdoch_gamma - logits).max() < 1e-4
+    assert np.abs(murdoch_beta[1] - beta[1]).max() > 1e-4  # the biases moved to beta
     # Different spans get different shares: the decomposition is not a constant split.
     assert np.abs(beta[2] - beta[3]).max() > 1e-3
 
