@@ -11,19 +11,21 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
 from core.config import TrainConfig
 from core.errors import BundleError, ReviewDataError
 from core.io.output_paths import check_outputs
-from core.model.classifier import RecurrentClassifier
 from core.text.labels import LabelScheme
 from core.text.tokenizer import TokenizerSettings
 from core.text.vocabulary import Vocabulary
+
+if TYPE_CHECKING:  # torch loads when a model is saved or loaded, not when the app starts
+    import torch
+
+    from core.model.classifier import RecurrentClassifier
 from core.training.checkpoint import PretrainRecord
 
 FORMAT = "review-analyzer-model"
@@ -61,6 +63,8 @@ class ModelBundle:
 
     def save(self, path: str | Path) -> Path:
         """Write atomically: a crash mid-save leaves any earlier file at ``path`` untouched."""
+        from safetensors.torch import save_file
+
         target = resolve_model_path(Path(path), for_writing=True)
         source = self.info.get("source")
         check_outputs([target], [source] if isinstance(source, str) and source else [], "model")
@@ -94,6 +98,10 @@ class ModelBundle:
     @classmethod
     def load(cls, path: str | Path) -> "ModelBundle":
         """Read and check a model file; anything that does not fit raises BundleError."""
+        import torch
+
+        from core.model.classifier import RecurrentClassifier
+
         source = resolve_model_path(Path(path))
         try:
             with safe_open(str(source), framework="pt", device="cpu") as handle:
@@ -168,6 +176,8 @@ def _parse_metadata(metadata: dict[str, str], source: Path) -> dict[str, Any]:
 
 def _check_tensors(model: RecurrentClassifier, tensors: dict[str, torch.Tensor], source: Path,
                    vocab_size: int, num_classes: int) -> None:
+    import torch
+
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QThread, Signal
 from PySide6.QtGui import (
@@ -45,7 +45,6 @@ from core.bundle import SUFFIX, ModelBundle
 from core.errors import ReviewDataError
 from core.io.table import ReviewTable
 from core.text.labels import LabelScheme
-from core.training.pipeline import TrainingOutcome
 from gui import dialogs
 from gui.file_dialogs import MODEL_FILTER, OPEN_MODEL_FILTER, REVIEWS_FILTER
 from gui.panels.base import Panel
@@ -56,6 +55,9 @@ from gui.panels.explain import ExplainPanel
 from gui.panels.results import ResultsPanel
 from gui.panels.train import TrainPanel
 from gui.settings import AppSettings
+
+if TYPE_CHECKING:  # torch loads after the window is up (gui/app.py)
+    from core.training.pipeline import TrainingOutcome
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import ReviewDataError
-from core.training.trainer import TrainControl
+from core.training.events import TrainControl
 
 log = logging.getLogger(__name__)
 

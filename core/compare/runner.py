@@ -38,8 +38,7 @@ from core.io.table import ReviewTable
 from core.metrics import accuracy_interval
 from core.text.labels import LabelScheme
 from core.training.dataset import PreparedData, prepare_data
-from core.training.pipeline import train_model
-from core.training.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
+from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 
 DEFAULT_CELLS = ("rnn", "lstm", "gru")
 BASELINES = {"tfidf": TFIDF_NAME, "vader": VADER_NAME}
@@ -513,6 +512,8 @@ def compare_prepared(data: PreparedData, base: TrainConfig,
             status(f"{name}: {message}")
 
         try:
+            from core.training.pipeline import train_model  # torch: only when a run starts
+
             outcome = train_model(data, variant.config,
                                   TrainCallbacks(on_batch, on_epoch, on_status), control)
         except TrainingError as error:

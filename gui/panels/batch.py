@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QPalette
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,20 +39,11 @@ from PySide6.QtWidgets import (
 )
 
 import resources
-from core.analyze.analysis import (
-    AnalysisProgress,
-    BatchOptions,
-    BatchResult,
-    PreviewRows,
-    analyze,
-    check_batch_output,
-)
 from core.analyze.summary import class_polarity
 from core.bundle import SUFFIX as MODEL_SUFFIX
 from core.bundle import ModelBundle
 from core.errors import ReviewDataError
 from core.metrics import format_duration
-from core.predict.batch_predictor import bf16_supported
 from gui import dialogs
 from gui.file_dialogs import (
     OPEN_MODEL_FILTER,
@@ -67,6 +58,9 @@ from gui.widgets.axes import integer_axis
 from gui.widgets.colors import OKABE_ITO, role_color
 from gui.widgets.empty_state import hide_message, show_empty
 from gui.workers import JobContext, JobHandle
+
+if TYPE_CHECKING:  # the engine (torch) loads after the window is up (gui/app.py)
+    from core.analyze.analysis import AnalysisProgress, BatchOptions, BatchResult, PreviewRows
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +163,9 @@ class BatchPanel(Panel):
         self.top_k_spin.setToolTip("Words kept per review, toward and against its class")
         self.precision_combo = QComboBox()
         for name, key in PRECISION_CHOICES:
-            if key == "bf16" and not bf16_supported():
-                continue
-            self.precision_combo.addItem(name, key)
+            if key != "bf16":  # offered once the engine can say whether the CPU has it
+                self.precision_combo.addItem(name, key)
+        self._bf16_checked = False
         self.precision_combo.setToolTip("int8 quantization speeds up prediction (mostly for "
                                         "GRU models) when explanations are off; see the "
                                         "summary for what ran")
@@ -365,9 +359,28 @@ class BatchPanel(Panel):
         event.acceptProposedAction()
 
     # -- model -----------------------------------------------------------------------------
+    def _offer_bf16(self) -> None:
+        """Add the bf16 choice if the CPU runs it: asked of torch when the tab is first shown
+        or a model arrives, not while the window starts (torch is not loaded yet then)."""
+        if self._bf16_checked:
+            return
+        self._bf16_checked = True
+        from core.predict.batch_predictor import bf16_supported
+
+        if bf16_supported():
+            for index, (name, key) in enumerate(PRECISION_CHOICES):
+                if key == "bf16":
+                    self.precision_combo.insertItem(index, name, key)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        self._offer_bf16()
+        super().showEvent(event)
+
     def set_bundle(self, bundle: ModelBundle | None, path: str | Path | None = None) -> None:
         """The model to analyse with (the main window passes the trained or opened one)."""
         self.bundle = bundle
+        if bundle is not None:
+            self._offer_bf16()
         self.model_path = str(path) if path else None
         if bundle is None:
             self.model_label.setText("No model yet: train one or load a saved model.")
@@ -431,6 +444,8 @@ class BatchPanel(Panel):
 
     # -- running ---------------------------------------------------------------------------
     def options(self) -> BatchOptions:
+        from core.analyze.analysis import BatchOptions
+
         column = self.text_column_edit.text().strip() or None
         return BatchOptions(explain=str(self.explain_combo.currentData()),
                             top_k=self.top_k_spin.value(),
@@ -453,6 +468,8 @@ class BatchPanel(Panel):
 
     def start(self) -> JobHandle | None:
         """Start the analysis in a worker; None (with a message) when something is missing."""
+        from core.analyze.analysis import analyze, check_batch_output
+
         if self.running:
             return None
         problem = self.missing()
@@ -496,6 +513,8 @@ class BatchPanel(Panel):
             self.progress_label.setText("Stopping after this batch…")
 
     def _on_progress(self, events: list) -> None:
+        from core.analyze.analysis import AnalysisProgress, PreviewRows  # loaded by the run
+
         assert self.thread() is QThread.currentThread()
         progress = [e for e in events if isinstance(e, AnalysisProgress)]
         for event in events:

@@ -46,7 +46,7 @@ from core.config import CELLS, TrainConfig
 from core.io.table import ReviewTable
 from core.metrics import format_accuracy, format_duration
 from core.text.labels import LabelScheme
-from core.training.trainer import BatchProgress, EpochSummary
+from core.training.events import BatchProgress, EpochSummary
 from gui import dialogs
 from gui.panels.base import Panel, preview
 from gui.widgets.comparison_curves import ComparisonCurves

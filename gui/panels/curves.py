@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.training.trainer import BatchProgress, EpochSummary
+from core.training.events import BatchProgress, EpochSummary
 from gui import dialogs
 from gui.panels.base import Panel, preview
 from gui.widgets.axes import integer_axis, percent_axis

@@ -15,7 +15,7 @@ turns a word around ("'not' turns 'bad' from negative to positive").
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QThread, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QShortcut
@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from core.bundle import ModelBundle
-from core.explain import Explainer, Explanation
 from core.text.labels import LabelScheme
 from gui import dialogs
 from gui.panels.base import Panel, preview
@@ -41,6 +40,9 @@ from gui.widgets.colors import OKABE_ITO, mix, role_color
 from gui.widgets.explain_plots import StrongestPhrasesList, StrongestWordsChart, TrajectoryPlot
 from gui.widgets.word_view import AWAY_COLOR, TOWARD_COLOR, ScoreLegend, WordView
 from gui.workers import JobContext
+
+if TYPE_CHECKING:  # the engine (torch) loads after the window is up (gui/app.py)
+    from core.explain import Explainer, Explanation
 
 PANEL_METHODS = [("ig", "Integrated gradients"), ("occlusion", "Occlusion")]
 PREDICTED = "__predicted__"
@@ -285,6 +287,8 @@ class ExplainPanel(Panel):
         """Use this model from now on (None: no model); clears the shown explanation."""
         assert self.thread() is QThread.currentThread()
         self.bundle = bundle
+        from core.explain import Explainer  # torch, loaded by the time a model exists
+
         self.explainer = Explainer(bundle) if bundle is not None else None
         self._generation += 1
         self._pending = None

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import (
@@ -49,13 +49,15 @@ from PySide6.QtWidgets import (
 from core.bundle import ModelBundle
 from core.errors import ReviewDataError
 from core.metrics import accuracy_interval, compute_metrics, format_accuracy
-from core.training.pipeline import TrainingOutcome
 from gui import dialogs
 from gui.file_dialogs import REVIEWS_FILTER
 from gui.panels.base import Panel, preview
 from gui.widgets.colors import OKABE_ITO, contrast_ratio, is_dark, role_color
 from gui.widgets.heatmap import ConfusionHeatmap
 from gui.widgets.metric_card import MetricCard
+
+if TYPE_CHECKING:  # torch loads after the window is up (gui/app.py)
+    from core.training.pipeline import TrainingOutcome
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 TEXT_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -13,7 +13,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -41,18 +41,18 @@ from core.errors import ReviewDataError
 from core.io.readers import read_reviews
 from core.io.table import ReviewTable
 from core.metrics import format_duration
-from core.model.classifier import RecurrentClassifier
 from core.text.labels import LabelScheme
-from core.training.pipeline import TrainingOutcome, run_training
-from core.training.pretraining import PretrainCallbacks, PretrainProgress
-from core.training.trainer import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
-from core.training.unlabelled import read_unlabelled_rows
+from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 from core.training.word_prior import SHORT_REVIEW_TOKENS
 from gui import dialogs
 from gui.file_dialogs import REVIEWS_FILTER
 from gui.panels.base import Panel, preview
 from gui.panels.curves import CurvesPanel
 from gui.workers import JobContext, JobHandle
+
+if TYPE_CHECKING:  # torch loads after the window is up (gui/app.py)
+    from core.training.pipeline import TrainingOutcome
+    from core.training.pretraining import PretrainProgress
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,8 @@ def wants_unlabelled(config: TrainConfig) -> bool:
 def count_parameters(config: TrainConfig, num_classes: int, vocab_size: int | None = None) -> int:
     """Parameters of the model the config would build with ``vocab_size`` words (the
     config's cap when None). Runs in a worker: a large embedding takes a moment to build."""
+    from core.model.classifier import RecurrentClassifier  # torch: in the worker, not at start
+
     size = config.vocab_size if vocab_size is None else vocab_size
     return RecurrentClassifier.from_config(config, size, num_classes).parameter_count()
 
@@ -554,6 +556,10 @@ class TrainPanel(Panel):
         extra = list(self.unlabelled)
 
         def job(ctx: JobContext) -> TrainingOutcome:
+            from core.training.pipeline import run_training
+            from core.training.pretraining import PretrainCallbacks
+            from core.training.unlabelled import read_unlabelled_rows
+
             callbacks = TrainCallbacks(on_batch=ctx.emit, on_epoch=ctx.emit_now,
                                        on_status=ctx.status)
             unlabelled = extra
@@ -607,6 +613,8 @@ class TrainPanel(Panel):
 
     def _on_progress(self, events: list) -> None:
         assert self.thread() is QThread.currentThread()
+        from core.training.pretraining import PretrainProgress  # loaded by the run already
+
         pending: list[BatchProgress] = []
         for event in events:
             if isinstance(event, PretrainProgress):

@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, Qt, QThread
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from core.training.trainer import EpochSummary
+from core.training.events import EpochSummary
 from gui.widgets.colors import OKABE_ITO, is_dark, with_alpha
 from gui.widgets.empty_state import show_data, show_empty
 

@@ -92,3 +92,17 @@ def test_the_words_tokenizer_does_not_import_nltk():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_the_window_modules_load_without_torch():
+    """Issue 16, item 15: the window can paint before torch loads (the warm-up imports it)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]); "
+            "import gui.main_window; print(sorted(m for m in ('torch', 'nltk', 'sklearn') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300, env={**__import__("os").environ,
+                                              "QT_QPA_PLATFORM": "offscreen"})
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr[-2000:]
