@@ -26,6 +26,7 @@ the resident size creeps up over a run; pinned, large tensors go back to the sys
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import os
 import time
@@ -64,7 +65,7 @@ from core.io.folders import find_table_files, scan_txt_layout
 from core.io.formats import SUPPORTED_SUFFIXES
 from core.io.output_paths import check_outputs, display_path, output_error
 from core.io.table import ReviewTable
-from core.model.device import configure_threads
+from core.model.device import batch_device, configure_threads
 from core.predict.batch_predictor import IG_STEPS, BatchOutput, BatchPredictor, top_words
 
 ENGINES = ("local", "ray")
@@ -77,7 +78,8 @@ class BatchOptions:
     explain: str = "fast"  # fast (gradient x input) | ig (integrated gradients) | none
     top_k: int = 5
     batch_size: int = 512  # at most; long reviews and explanations get smaller batches
-    precision: str = "fp32"  # fp32 | int8 | bf16 (see core.predict.batch_predictor)
+    precision: str = "auto"  # auto | fp32 | int8 | bf16 (see core.predict.batch_predictor)
+    device: str = "auto"  # auto (a GPU when there is one) | cuda | cpu
     text_column: str | None = None  # None: guessed per file
     id_column: str | None = None  # None: guessed; '' for none
     label_column: str | None = None  # None: guessed; '' for none (only scores agreement)
@@ -299,7 +301,10 @@ class _Run:
                                      bundle.config.truncation)
         self.parallel = False
         self.threads = 0
-        self.predictor = BatchPredictor(bundle.model, options.precision, options.explain,
+        model = bundle.model
+        if batch_device(options.device).type == "cuda":  # a copy: the bundle stays as it was
+            model = copy.deepcopy(model).to(batch_device(options.device))
+        self.predictor = BatchPredictor(model, options.precision, options.explain,
                                         options.batch_size, options.ig_steps)
         self.columns: list[Column] = result_columns(self.classes, options.include_text,
                                                     options.explain != "none")
@@ -575,6 +580,9 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
         "errors_file": str(paths.errors) if errors is not None and errors.count else None,
         "error_count": errors.count if errors is not None else 0,
     }
+    if run.predictor.bf16_check is not None:
+        compared, change = run.predictor.bf16_check
+        facts["bf16_check"] = {"reviews": compared, "largest_change": round(change, 6)}
     if run.labelled:
         facts["labelled"] = {"columns": sorted(run.label_columns), "reviews": run.labelled,
                              "accuracy": round(run.agree / run.labelled, 6)}

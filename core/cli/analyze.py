@@ -39,11 +39,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--top-k", type=int, default=5, help="words each way per review")
     parser.add_argument("--batch-size", type=int, default=512,
                         help="reviews per model batch (long reviews get smaller batches)")
-    parser.add_argument("--quantize", nargs="?", const="int8", default="fp32",
-                        choices=PRECISIONS, metavar="{int8,bf16}",
-                        help="faster arithmetic: int8 dynamic quantization (the bare flag; "
-                             "give it after the inputs or as --quantize int8) "
-                             "or bf16 where the CPU has it; see bench/batch.py for accuracy")
+    parser.add_argument("--quantize", nargs="?", const="int8", default="auto",
+                        choices=PRECISIONS, metavar="{auto,fp32,int8,bf16}",
+                        help="arithmetic: auto (default: bf16 with --explain none where the "
+                             "CPU or GPU has it natively, checked against fp32 on the first "
+                             "reviews; else fp32), fp32, int8 dynamic quantization (the bare "
+                             "flag; give it after the inputs or as --quantize int8) or bf16; "
+                             "see bench/batch.py for accuracy")
+    parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto",
+                        help="where the model runs (auto: a GPU when there is one)")
     parser.add_argument("--text-col", help="column with the review text (guessed if omitted)")
     parser.add_argument("--id-col", help="column with review ids (guessed; '' for none)")
     parser.add_argument("--label-col",
@@ -83,7 +87,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                            precision=args.quantize, text_column=args.text_col,
                            id_column=args.id_col, label_column=args.label_col,
                            include_text=not args.no_text, chunk_size=args.chunk_size,
-                           threads=args.threads, engine=args.engine,
+                           threads=args.threads, device=args.device, engine=args.engine,
                            ray_address=args.ray_address, ray_workers=args.ray_workers)
     bar = ProgressBar()
     stop = threading.Event()

@@ -13,9 +13,15 @@ Precision choices (measured by ``bench/batch.py``):
   its fused fp32 kernel beat the dynamic int8 LSTM here (which runs step by step), so
   quantizing it would slow the model down; without oneDNN it is quantized too. nn.RNN has
   no dynamic quantized version, so an RNN model gets only its Linear layers quantized.
-- ``bf16``: CPU autocast to bfloat16. Only offered where oneDNN has bf16 kernels
-  (AVX-512 BF16 or AMX); elsewhere the LSTM primitive refuses bf16 and the GRU is emulated
-  and several times slower, so the request falls back to fp32 with a note.
+- ``bf16``: autocast to bfloat16 of torch's modules (oneDNN's bf16 LSTM/GRU on the CPU,
+  cuDNN on a GPU). Only run where the hardware multiplies bf16 natively (AVX-512 BF16 or AMX,
+  ``core.model.device.native_bf16``; a GPU with bf16); elsewhere the LSTM primitive refuses
+  bf16 and the GRU is emulated and several times slower, so the request falls back to fp32
+  with a note.
+- ``auto`` (the default of batch analysis): bf16 for plain prediction (explain none) where it
+  is native, else fp32. Before the first chunk is predicted, its first reviews run both ways;
+  when a probability moves by more than ``BF16_TOLERANCE`` the run goes on in fp32, with a
+  note. Explanations keep fp32 unless bf16 is asked for.
 
 Gradients need a float model: with ``explain='fast'`` the one forward+backward pass runs in
 fp32 (or bf16 autocast) and also gives the predictions; int8 then does not apply.
@@ -36,11 +42,16 @@ from torch import Tensor, nn
 from core.explain.attribution import backward_ready, target_log_odds
 from core.model.batch_input import pad_batch
 from core.model.classifier import RecurrentClassifier
+from core.model.device import good_precisions
 from core.model.fast_recurrent import fast_forward
 from core.predict.side_by_side import run_batches, side_by_side_workers
 from core.text.vocabulary import PAD_INDEX, UNK_INDEX, Vocabulary
 
-PRECISIONS = ("fp32", "int8", "bf16")
+PRECISIONS = ("auto", "fp32", "int8", "bf16")
+BF16_TOLERANCE = 0.01  # largest probability change bf16 may make (auto checks it per run)
+BF16_CHECK_REVIEWS = 256
+CUDA_MIN_BATCH = 2048  # a GPU wants large batches; the token budget still bounds memory
+CUDA_BUDGET_SCALE = 8
 EXPLAIN_METHODS = ("fast", "ig", "none")
 IG_STEPS = 16
 # Memory per batch: the recurrent layers keep gate activations for every position, and a
@@ -65,12 +76,9 @@ def token_budget(model: RecurrentClassifier, explain: str,
     return max(256, budget // per_token)
 
 
-def bf16_supported() -> bool:
-    """Whether oneDNN has native bf16 kernels on this CPU (else bf16 is slow or refused)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
+def bf16_supported(device: torch.device | None = None) -> bool:
+    """Whether bf16 runs natively on ``device`` (default the CPU); else it is slow or refused."""
+    return "bf16" in good_precisions(device or torch.device("cpu"))
 
 
 def quantize_int8(model: RecurrentClassifier, lstm: bool | None = None) -> nn.Module:
@@ -88,12 +96,20 @@ def quantize_int8(model: RecurrentClassifier, lstm: bool | None = None) -> nn.Mo
                                                       dtype=torch.qint8)
 
 
-def resolve_precision(requested: str, explain: str, cell: str = "") -> tuple[str, str]:
+def resolve_precision(requested: str, explain: str, cell: str = "",
+                      device: torch.device | None = None) -> tuple[str, str]:
     """The precision that will really run, and a note when it differs from the request."""
     if requested not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}")
-    if requested == "bf16" and not bf16_supported():
-        return "fp32", "bf16 needs a CPU with AVX-512 BF16 or AMX; running in fp32"
+    device = device or torch.device("cpu")
+    if requested == "auto":
+        native = bf16_supported(device)
+        return ("bf16" if native and explain == "none" else "fp32"), ""
+    if requested == "bf16" and not bf16_supported(device):
+        where = "a GPU with bf16" if device.type == "cuda" else "a CPU with AVX-512 BF16 or AMX"
+        return "fp32", f"bf16 needs {where}; running in fp32"
+    if requested == "int8" and device.type != "cpu":
+        return "fp32", "int8 (dynamic quantization) runs on the CPU only; running in fp32"
     if requested == "int8" and explain != "none":
         return "fp32", ("int8 layers have no gradients, so word attributions run the fp32 "
                         "model (use --explain none for int8)")
@@ -128,10 +144,16 @@ class BatchPredictor:
             raise ValueError(f"explain must be one of {EXPLAIN_METHODS}")
         self.model = model.eval()
         self.explain = explain
-        self.precision, self.note = resolve_precision(precision, explain, model.cell)
-        self.batch_size = max(1, int(batch_size))
-        self.ig_steps = ig_steps
         self.device = next(model.parameters()).device
+        self.precision, self.note = resolve_precision(precision, explain, model.cell,
+                                                      self.device)
+        # auto's bf16 is checked against fp32 on the first reviews it sees (see the notes)
+        self.check_bf16 = precision == "auto" and self.precision == "bf16"
+        self.bf16_check: tuple[int, float] | None = None  # reviews compared, largest change
+        self.batch_size = max(1, int(batch_size))
+        if self.device.type == "cuda":
+            self.batch_size = max(self.batch_size, CUDA_MIN_BATCH)
+        self.ig_steps = ig_steps
         # What predicts without gradients: int8's quantized copy; in fp32 the step loop, except
         # for explain='fast', which takes its predictions from the gradient pass (so it needs
         # no step loop, nor its word table's memory); else the model itself.
@@ -143,14 +165,37 @@ class BatchPredictor:
         stepping = (self.precision == "fp32" and explain == "none"
                     and self.forward is not self.model)
         self.token_budget = token_budget(model, "step" if stepping else explain)
+        if self.device.type == "cuda":
+            self.token_budget *= CUDA_BUDGET_SCALE
         self.workers = side_by_side_workers(self.device, workers)
         # batches in flight share the activation budget, so memory stays where it was
         self.token_budget = max(256, self.token_budget // self.workers)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.precision == "bf16":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+    def _verify_bf16(self, sequences: Sequence[np.ndarray]) -> None:
+        """auto: predict the first reviews in bf16 and fp32; fall back to fp32 when a
+        probability moves by more than BF16_TOLERANCE."""
+        self.check_bf16 = False
+        sample = list(sequences[:BF16_CHECK_REVIEWS])
+        if not sample:
+            return
+        index = np.arange(len(sample))
+        fast, _ = self._run_batch(sample, index)
+        exact = fast_forward(self.model, self.device)
+        ids, lens = pad_batch(sample)
+        with torch.inference_mode():
+            reference = torch.softmax(exact(ids.to(self.device), lens.to(self.device)).float(),
+                                      dim=1).cpu().numpy()
+        change = float(np.abs(fast - reference).max())
+        self.bf16_check = (len(sample), change)
+        if change > BF16_TOLERANCE:
+            self.precision, self.forward = "fp32", exact
+            self.note = (f"bf16 changed a probability by {change:.3f} on the first "
+                         f"{len(sample)} reviews (more than {BF16_TOLERANCE}); running in fp32")
 
     def batches(self, sequences: Sequence[np.ndarray]) -> Iterator[np.ndarray]:
         """Longest first, at most ``batch_size`` rows and about the token budget each."""
@@ -167,6 +212,8 @@ class BatchPredictor:
             cancel: Callable[[], bool] | None = None,
             on_batch: Callable[[int], None] | None = None) -> BatchOutput:
         """Predict (and explain) every sequence; stops early when ``cancel()`` says so."""
+        if self.check_bf16:
+            self._verify_bf16(sequences)
         count = len(sequences)
         num_classes = self.model.classifier.out_features
         probabilities = np.zeros((count, num_classes), dtype=np.float32)
