@@ -8,6 +8,7 @@ summary at the end, drawn as bar charts. The panel does no ML itself.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,7 +67,10 @@ log = logging.getLogger(__name__)
 
 EXPLAIN_CHOICES = (("Fast (gradient × input)", "fast"), ("Integrated gradients (slow)", "ig"),
                    ("None (fastest)", "none"))
-PRECISION_CHOICES = (("Exact (fp32)", "fp32"), ("Faster (int8)", "int8"), ("bf16", "bf16"))
+PRECISION_CHOICES = (("Automatic (bf16 where native)", "auto"), ("Exact (fp32)", "fp32"),
+                     ("Faster (int8)", "int8"), ("bf16", "bf16"))
+ENGINE_CHOICES = (("This computer", "local"), ("Ray cluster", "ray"))
+RAY_INSTALL_HINT = 'Ray is not installed here: pip install -e ".[cluster]" in the app\'s folder.'
 CHART_WORDS = 12
 POSITIVE_COLOR = OKABE_ITO["bluish_green"]
 NEGATIVE_COLOR = OKABE_ITO["vermillion"]
@@ -166,9 +170,28 @@ class BatchPanel(Panel):
             if key != "bf16":  # offered once the engine can say whether the CPU has it
                 self.precision_combo.addItem(name, key)
         self._bf16_checked = False
-        self.precision_combo.setToolTip("int8 quantization speeds up prediction (mostly for "
-                                        "GRU models) when explanations are off; see the "
-                                        "summary for what ran")
+        self.precision_combo.setToolTip("Lists what this computer does well. Automatic uses "
+                                        "bf16 with top words off where the CPU multiplies bf16 "
+                                        "natively, after checking it against fp32 on the first "
+                                        "reviews; int8 quantization speeds up prediction "
+                                        "(mostly for GRU models) when explanations are off; see "
+                                        "the summary for what ran")
+        self.engine_combo = QComboBox()
+        for name, key in ENGINE_CHOICES:
+            self.engine_combo.addItem(name, key)
+        self.engine_combo.setToolTip("Where the reviews are read, tokenized and predicted: in "
+                                     "this program, or on a Ray cluster (README: When one "
+                                     "machine is not enough)")
+        self.ray_address_edit = QLineEdit()
+        self.ray_address_edit.setPlaceholderText("empty: a Ray instance on this computer")
+        self.ray_address_edit.setToolTip("The head of the cluster (host:port shown by "
+                                         "`ray start --head`); the inputs must be readable at "
+                                         "the same path on every machine")
+        self.engine_hint = QLabel("")
+        self.engine_hint.setWordWrap(True)
+        self.engine_hint.setVisible(False)
+        self.engine_combo.currentIndexChanged.connect(self._on_engine_chosen)
+        self.ray_address_edit.setEnabled(False)
         self.text_check = QCheckBox("Include the review text")
         self.text_check.setChecked(True)
         self.text_column_edit = QLineEdit()
@@ -182,6 +205,9 @@ class BatchPanel(Panel):
         form.addRow("Top words:", self.explain_combo)
         form.addRow("Words each way:", self.top_k_spin)
         form.addRow("Arithmetic:", self.precision_combo)
+        form.addRow("Engine:", self.engine_combo)
+        form.addRow("Ray address:", self.ray_address_edit)
+        form.addRow(self.engine_hint)
         form.addRow("Text column:", self.text_column_edit)
         form.addRow(self.text_check)
 
@@ -450,7 +476,22 @@ class BatchPanel(Panel):
         return BatchOptions(explain=str(self.explain_combo.currentData()),
                             top_k=self.top_k_spin.value(),
                             precision=str(self.precision_combo.currentData()),
-                            text_column=column, include_text=self.text_check.isChecked())
+                            text_column=column, include_text=self.text_check.isChecked(),
+                            **self.engine_options())
+
+    def engine_options(self) -> dict[str, Any]:
+        """The engine choice as BatchOptions fields (the address only for Ray)."""
+        engine = str(self.engine_combo.currentData())
+        address = self.ray_address_edit.text().strip() or None
+        return {"engine": engine, "ray_address": address if engine == "ray" else None}
+
+    def _on_engine_chosen(self, *_: Any) -> None:
+        ray = self.engine_combo.currentData() == "ray"
+        missing = ray and importlib.util.find_spec("ray") is None
+        self.ray_address_edit.setEnabled(ray and not self.running)
+        self.engine_hint.setText(RAY_INSTALL_HINT if missing else "")
+        self.engine_hint.setVisible(missing)
+        self._update_state()
 
     def missing(self) -> str:
         """What still stops a run, in words ('' when it can start)."""
@@ -458,6 +499,8 @@ class BatchPanel(Panel):
             return "Add review files or folders."
         if self.bundle is None:
             return "Load a model, or train one first."
+        if self.engine_combo.currentData() == "ray" and importlib.util.find_spec("ray") is None:
+            return RAY_INSTALL_HINT
         path = self.output_path
         if path is None:
             return "Choose an output file."
@@ -634,8 +677,11 @@ class BatchPanel(Panel):
         for widget in (self.add_files_button, self.add_folder_button, self.remove_button,
                        self.load_model_button, self.browse_button, self.output_edit,
                        self.format_combo, self.explain_combo, self.top_k_spin,
-                       self.precision_combo, self.text_check, self.text_column_edit):
+                       self.precision_combo, self.text_check, self.text_column_edit,
+                       self.engine_combo):
             widget.setEnabled(not running)
+        self.ray_address_edit.setEnabled(not running
+                                         and self.engine_combo.currentData() == "ray")
         self.remove_button.setEnabled(not running and self.input_list.count() > 0)
         path = self.output_path
         self.open_folder_button.setEnabled(path is not None and path.parent.exists())
