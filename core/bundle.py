@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # torch loads when a model is saved or loaded, not when the a
     import torch
 
     from core.model.classifier import RecurrentClassifier
-from core.training.checkpoint import PretrainRecord
+    from core.training.checkpoint import PretrainRecord
 
 FORMAT = "review-analyzer-model"
 FORMAT_VERSION = 1
@@ -55,6 +55,8 @@ class ModelBundle:
     @property
     def pretraining(self) -> PretrainRecord | None:
         """What the model was started from (texts' file names and counts, settings), if any."""
+        from core.training.checkpoint import PretrainRecord  # torch: not at start-up
+
         record = self.info.get("pretraining")
         try:
             return PretrainRecord.from_dict(record) if record else None
