@@ -17,8 +17,9 @@ WORD_PRIOR_MODES = ("auto", "on", "off")  # auto: on for short reviews (core/tra
 # What is learnt from unlabelled text before the labelled training (core/training/pretraining.py):
 # nothing, word vectors only (gensim), or the recurrent encoder as a language model.
 PRETRAIN_KINDS = ("off", "vectors", "lm")
-# Perturbations of the normalized word embeddings (core/training/adversarial.py).
-ADVERSARIAL_KINDS = ("off", "at", "vat")
+# Perturbations of the word embeddings (core/training/adversarial.py); auto: adversarial
+# training on small training sets only (core/training/unlabelled.py, docs/decisions.md).
+ADVERSARIAL_KINDS = ("auto", "off", "at", "vat")
 
 
 @dataclass
@@ -62,7 +63,7 @@ class TrainConfig:
     # defaults were chosen)
     pretrain: str = "off"
     pretrain_epochs: int = 2
-    adversarial: str = "off"
+    adversarial: str = "auto"
     adversarial_epsilon: float = 5.0
     # machine
     device: str = "auto"

@@ -54,7 +54,7 @@ def train_model(data: PreparedData, config: TrainConfig,
         pretrain_callbacks = PretrainCallbacks(on_status=callbacks.on_status if callbacks
                                                else None)
     prepared = prepare_unlabelled(data, config, unlabelled, init, pretrain_callbacks, control)
-    data = prepared.data
+    data, config = prepared.data, prepared.config or config
     trainer = Trainer(config, callbacks, control, prepared.callbacks)
     result = trainer.fit(data)
     model = result.model

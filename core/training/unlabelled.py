@@ -220,6 +220,21 @@ class Preparation:
     callbacks: list[Callback] = field(default_factory=list)
     record: PretrainRecord | None = None
     checkpoint: PretrainedCheckpoint | None = None
+    config: TrainConfig | None = None  # as it will train: adversarial 'auto' settled
+
+
+# 'auto' adversarial training: on while the training rows hold at most this many tokens. It
+# roughly triples the training time, so it is used where that stays a few minutes on two
+# cores and where validation showed a gain (docs/decisions.md); larger sets keep it off.
+AUTO_ADVERSARIAL_TOKENS = 250_000
+
+
+def settle_adversarial(config: TrainConfig, data: PreparedData) -> TrainConfig:
+    """The config with ``adversarial='auto'`` settled from the training rows' size."""
+    if config.adversarial != "auto":
+        return config
+    small = data.train.token_count() <= AUTO_ADVERSARIAL_TOKENS
+    return config.replace(adversarial="at" if small else "off")
 
 
 def prepare_unlabelled(data: PreparedData, config: TrainConfig,
@@ -230,9 +245,11 @@ def prepare_unlabelled(data: PreparedData, config: TrainConfig,
     """Pretrain (or take ``init``), re-encode the data to its vocabulary, and list callbacks.
 
     With pretraining off, no ``init`` and no adversarial training this returns ``data``
-    untouched and no callbacks, so such a run is exactly the plain one.
+    untouched and no callbacks, so such a run is exactly the plain one. ``config`` comes
+    back with ``adversarial='auto'`` settled, so the saved model says what was done.
     """
-    prepared = Preparation(data)
+    config = settle_adversarial(config, data)
+    prepared = Preparation(data, config=config)
     checkpoint = init
     if checkpoint is None and config.pretrain != "off":
         checkpoint = build_checkpoint(gather_texts(data, unlabelled), config,
@@ -243,7 +260,7 @@ def prepare_unlabelled(data: PreparedData, config: TrainConfig,
         prepared.callbacks.append(StartFromCheckpoint(checkpoint))
         prepared.record = checkpoint.record
         prepared.checkpoint = checkpoint
-    if config.adversarial != "off":
+    if config.adversarial in ("at", "vat"):
         sequences: list = []
         if config.adversarial == "vat":
             encoder = TextEncoder(data.tokenizer, prepared.data.vocab, config.max_length,

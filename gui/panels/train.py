@@ -41,6 +41,7 @@ from core.errors import ReviewDataError
 from core.io.readers import read_reviews
 from core.io.table import ReviewTable
 from core.metrics import format_duration
+from core.model.classifier import RecurrentClassifier
 from core.text.labels import LabelScheme
 from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 from core.training.word_prior import SHORT_REVIEW_TOKENS
@@ -104,13 +105,15 @@ TOOLTIPS: dict[str, str] = {
     "adversarial": "Also train on each review pushed slightly in the direction that hurts "
                    "most: against its label (adversarial) or against the model's own "
                    "prediction (virtual adversarial, which also reads unlabelled reviews). "
-                   "About three times the training time.",
+                   "About three times the training time. Auto: adversarial for training sets "
+                   "of up to 250,000 words, off for larger ones.",
 }
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 WORD_PRIOR_NAMES = {"auto": "Auto (on for short reviews)", "on": "On", "off": "Off"}
 PRETRAIN_NAMES = {"off": "Off", "vectors": "Word vectors", "lm": "Language model"}
-ADVERSARIAL_NAMES = {"off": "Off", "at": "Adversarial", "vat": "Virtual adversarial"}
+ADVERSARIAL_NAMES = {"auto": "Auto (on for small sets)", "off": "Off", "at": "Adversarial",
+                     "vat": "Virtual adversarial"}
 POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "max_mean": "Max + mean",
                  "attention": "Attention"}
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import core.training.unlabelled as unlabelled_module
 from core.config import TrainConfig
 from core.io.table import ReviewTable
 from core.model.classifier import length_mask
@@ -14,7 +15,7 @@ from core.training.callbacks import Callback
 from core.training.dataset import prepare_data
 from core.training.pipeline import run_training
 from core.training.trainer import Trainer
-from core.training.unlabelled import prepare_unlabelled
+from core.training.unlabelled import prepare_unlabelled, settle_adversarial
 
 SMALL = dict(embedding_dim=16, hidden_size=16, epochs=2, batch_size=32, vocab_size=200,
              min_count=1, ema_decay=0.0)
@@ -85,3 +86,18 @@ def test_adversarial_run_through_the_pipeline_saves_its_setting(table):
     assert outcome.bundle.config.adversarial == "at"
     assert outcome.bundle.config.adversarial_epsilon == 2.0
     assert np.isfinite(outcome.result.history[-1].train_loss)
+
+
+def test_auto_trains_adversarially_on_small_sets_only(table):
+    data = prepare_data(table, TrainConfig(**SMALL))
+    assert settle_adversarial(TrainConfig(**SMALL), data).adversarial == "at"
+    assert settle_adversarial(TrainConfig(**SMALL, adversarial="off"), data).adversarial == "off"
+    big = data.train.token_count() - 1
+    with_limit = unlabelled_module.AUTO_ADVERSARIAL_TOKENS
+    try:
+        unlabelled_module.AUTO_ADVERSARIAL_TOKENS = big
+        assert settle_adversarial(TrainConfig(**SMALL), data).adversarial == "off"
+    finally:
+        unlabelled_module.AUTO_ADVERSARIAL_TOKENS = with_limit
+    outcome = run_training(table, TrainConfig(**SMALL))
+    assert outcome.bundle.config.adversarial == "at"  # saved as settled

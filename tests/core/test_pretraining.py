@@ -10,9 +10,10 @@ from core.bundle import ModelBundle
 from core.config import TrainConfig
 from core.errors import BundleError, ReviewDataError
 from core.io.table import ReviewTable
-from core.training.checkpoint import PretrainedCheckpoint, PretrainRecord
+from core.training.checkpoint import PretrainedCheckpoint
 from core.training.dataset import prepare_data
 from core.training.pipeline import run_training, train_model
+from core.training.pretrain_record import PretrainRecord
 from core.training.pretraining import PretrainCallbacks
 from core.training.trainer import TrainControl
 from core.training.unlabelled import build_checkpoint, gather_texts
