@@ -41,7 +41,6 @@ from core.errors import ReviewDataError
 from core.io.readers import read_reviews
 from core.io.table import ReviewTable
 from core.metrics import format_duration
-from core.model.classifier import RecurrentClassifier
 from core.text.labels import LabelScheme
 from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 from core.training.word_prior import SHORT_REVIEW_TOKENS
