@@ -6,7 +6,10 @@ PySide6 window (import Qt, make a QApplication, show a QMainWindow) timed the sa
 figure taken on a busy machine can be read against what Qt alone costs there. Without a
 DISPLAY the runs go to a private Xvfb server.
 
-    python bench/cold_start.py [--runs 7]
+    python bench/cold_start.py [--runs 7] [--other DIR]
+
+``--other DIR`` also times ``main.py`` of another checkout (say, an older commit unpacked with
+``git archive``), interleaved with this one, for a before/after figure under the same load.
 """
 
 from __future__ import annotations
@@ -44,9 +47,9 @@ app.exec()
 """
 
 
-def time_to_paint(command: list[str], env: dict[str, str]) -> float:
+def time_to_paint(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> float:
     started = time.time()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                             timeout=120)
     for line in result.stdout.splitlines():
         if line.startswith("first-paint "):
@@ -74,6 +77,7 @@ def summary(name: str, values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--other", type=Path, help="another checkout to time alongside")
     args = parser.parse_args()
     server, display = start_xvfb()
     settings = tempfile.mkdtemp(prefix="ra-cold-start-")
@@ -81,10 +85,12 @@ def main() -> None:
                XDG_CONFIG_HOME=settings, XDG_DATA_HOME=settings)
     env.pop("QT_QPA_PLATFORM", None)
     try:
-        app, bare = [], []
-        for _ in range(args.runs):  # interleaved, so load changes hit both alike
+        app, bare, other = [], [], []
+        for _ in range(args.runs):  # interleaved, so load changes hit all alike
             bare.append(time_to_paint([sys.executable, "-c", BARE_WINDOW], env))
             app.append(time_to_paint([sys.executable, "main.py"], env))
+            if args.other:
+                other.append(time_to_paint([sys.executable, "main.py"], env, args.other))
     finally:
         if server is not None:
             server.terminate()
@@ -96,6 +102,8 @@ def main() -> None:
           f"load average {load[0]:.1f} / {load[1]:.1f} (1 / 5 min), display {display}")
     print(summary("bare PySide6 window", bare))
     print(summary("Review Analyzer window", app))
+    if other:
+        print(summary(f"other: {args.other.name}", other))
     median = statistics.median(app)
     print(f"target {TARGET:.1f} s: {'met' if median <= TARGET else 'missed'} "
           f"(app minus bare window: {median - statistics.median(bare):.2f} s)")
