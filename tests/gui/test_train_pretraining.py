@@ -72,3 +72,26 @@ def test_rows_without_a_label_are_counted_and_pretrained_on(qtbot, tiny_config, 
     assert record is not None and record.kind == "lm"
     assert {"role": "unlabelled rows", "name": "reviews.csv", "rows": 40} in record.sources
     assert shown and shown[-1].startswith("Pretraining epoch 1/1")
+
+
+def test_cancel_during_pretraining_ends_the_run_and_frees_the_window(qtbot, panel,
+                                                                     tiny_config):
+    panel.set_config(tiny_config.replace(pretrain="lm", pretrain_epochs=50, epochs=1))
+    original = panel._show_pretraining
+    seen: list[int] = []
+
+    def spy(event) -> None:
+        original(event)
+        seen.append(event.step)
+
+    panel._show_pretraining = spy
+    with qtbot.waitSignal(panel.run_ended, timeout=TIMEOUT):
+        panel.train_button.click()
+        qtbot.waitUntil(lambda: bool(seen), timeout=TIMEOUT)
+        assert not panel.form.isEnabled()
+        panel.cancel_button.click()
+    qtbot.waitUntil(lambda: panel.handle.thread.isFinished(), timeout=TIMEOUT)
+    assert panel.form.isEnabled() and panel.train_button.isEnabled()
+    outcome = panel.last_outcome
+    assert outcome is not None and outcome.result.stop_reason == "cancelled"
+    assert outcome.bundle.pretraining.completed is False
