@@ -56,3 +56,12 @@ def test_the_faithfulness_note_opens_with_one_plain_sentence():
     assert first.startswith("Faithfulness check:") and "60%" in first and "5%" in first
     assert "really drive the result" in first and "P(" not in first
     assert details.startswith("Details:")
+
+
+def test_the_training_menu_offers_evaluate_on_a_file(window):
+    """Issue 16, item 6: the window can score a model on a labelled file."""
+    menu = next(a.menu() for a in window.menuBar().actions() if "Training" in a.text())
+    texts = [action.text().replace("&", "") for action in menu.actions()]
+    assert "Evaluate on a labelled file…" in texts
+    results = window.panel("Results")
+    assert not results.evaluate_action.isEnabled()  # no model yet
