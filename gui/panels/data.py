@@ -629,6 +629,10 @@ class DataPanel(Panel):
         skipped = len(table.skipped)
         lines = [f"<b>{len(table):,}</b> reviews read; {skipped:,} row"
                  f"{'' if skipped == 1 else 's'} skipped."]
+        unlabelled = sum(1 for row in table.skipped if row.reason.startswith("no label"))
+        if unlabelled:
+            lines.append(f"{unlabelled:,} of them have text but no label: pretraining can "
+                         "learn from them (Train tab, Unlabelled reviews).")
         if not has_labels:
             lines.append("No label column: pick one to train a model.")
         elif self.scheme is not None:

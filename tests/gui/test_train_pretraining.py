@@ -95,3 +95,15 @@ def test_cancel_during_pretraining_ends_the_run_and_frees_the_window(qtbot, pane
     outcome = panel.last_outcome
     assert outcome is not None and outcome.result.stop_reason == "cancelled"
     assert outcome.bundle.pretraining.completed is False
+
+
+def test_the_data_tab_counts_rows_without_a_label(qtbot, tmp_path):
+    from gui.panels.data import DataPanel
+
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label\ngood film,pos\nbad film,neg\nno label here,\n"
+                    "also unlabelled,\nfine,pos\n", encoding="utf-8")
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    panel.set_table(read_reviews(path))
+    assert "2 of them have text but no label" in panel.counts_label.text()
