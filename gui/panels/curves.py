@@ -182,6 +182,7 @@ class CurvesPanel(Panel):
         self._smooth_state: list[tuple[float, int]] = [(0.0, 0), (0.0, 0)]
         self._epochs: list[EpochSummary] = []
         self._best_epoch: int | None = None
+        self._pretraining: list[tuple[float, float]] = []  # (epoch position, LM loss)
         self._dirty = False
         self._last_folder = str(Path.home())
 
@@ -296,6 +297,16 @@ class CurvesPanel(Panel):
             plot.sigXRangeChanged.connect(self._place_best_labels)
         self.accuracy_plot.setYRange(0.0, 1.0, padding=0.02)
         self.accuracy_plot.enableAutoRange(axis="y", enable=False)
+        # Pretraining's language-model loss (nats a word) has its own scale and epochs, so
+        # it gets its own plot, shown only while a run pretrains or has pretrained.
+        self.pretrain_plot = self.graphics.addPlot(
+            row=2, col=0, colspan=2, axisItems={"bottom": integer_axis("bottom")})
+        self.pretrain_plot.setTitle("Pretraining: language-model loss")
+        self.pretrain_plot.setLabel("bottom", "pretraining epoch")
+        self.pretrain_plot.setLabel("left", "loss a word")
+        self.pretrain_plot.getAxis("left").setWidth(56)
+        self.pretrain_curve = self.pretrain_plot.plot()
+        self.pretrain_plot.setVisible(False)
         # One legend for both plots, in its own row under them: it never covers a curve,
         # however narrow the panel is embedded.
         self.legend = pg.LegendItem(colCount=4, labelTextSize="9pt", frame=False)
@@ -373,6 +384,9 @@ class CurvesPanel(Panel):
         self._smooth_state = [(0.0, 0), (0.0, 0)]
         self._epochs = []
         self._best_epoch = None
+        self._pretraining = []
+        self.pretrain_curve.setData([], [])
+        self.pretrain_plot.setVisible(False)
         for line in self.best_lines:
             line.setVisible(False)
         self._rebuild_legend()
@@ -397,6 +411,20 @@ class CurvesPanel(Panel):
         self._smoothed.extend(smoothed)
         self._enable_export(True)
         self._schedule()
+
+    def add_pretraining(self, events: Iterable[Any]) -> None:
+        """Append pretraining batches (objects with epoch, batch, batches and loss)."""
+        self._check_thread()
+        points = [((e.epoch - 1) + e.batch / max(e.batches, 1), float(e.loss)) for e in events]
+        if not points:
+            return
+        self._pretraining.extend(points)
+        x, y = zip(*self._pretraining)
+        self.pretrain_curve.setData(np.array(x), np.array(y))
+        self.pretrain_plot.setVisible(True)
+
+    def pretraining_points(self) -> int:
+        return len(self._pretraining)
 
     def add_epoch(self, summary: EpochSummary) -> None:
         """Append one epoch's figures; a summary flagged ``is_best`` moves the best marker."""

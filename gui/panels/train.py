@@ -651,6 +651,7 @@ class TrainPanel(Panel):
 
     def _show_pretraining(self, event: PretrainProgress) -> None:
         """Pretraining has its own pass through the bar, then training starts it again."""
+        self.curves.add_pretraining([event])
         self.progress.setValue(int(round(event.fraction * 1000)))
         paused = self._handle is not None and self._handle.paused
         self.progress_label.setText(

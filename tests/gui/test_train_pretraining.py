@@ -72,6 +72,10 @@ def test_rows_without_a_label_are_counted_and_pretrained_on(qtbot, tiny_config, 
     assert record is not None and record.kind == "lm"
     assert {"role": "unlabelled rows", "name": "reviews.csv", "rows": 40} in record.sources
     assert shown and shown[-1].startswith("Pretraining epoch 1/1")
+    assert panel.curves.pretraining_points() == len(shown)  # the LM loss is plotted
+    assert panel.curves.pretrain_plot.isVisible()
+    panel.curves.reset()
+    assert panel.curves.pretraining_points() == 0 and not panel.curves.pretrain_plot.isVisible()
 
 
 def test_cancel_during_pretraining_ends_the_run_and_frees_the_window(qtbot, panel,
