@@ -124,6 +124,20 @@ class ComparisonTable(QTableWidget):
         elif selected:
             self.run_selected.emit("")
 
+    EMPTY_TEXT = ("The comparison table appears here: each model's test accuracy with its 95% "
+                  "interval, macro-F1, training time and size, on the same test reviews.")
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """An empty table says what will fill it, instead of a blank white panel."""
+        super().paintEvent(event)
+        if self.rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            area = self.viewport().rect().adjusted(24, 8, -24, -8)
+            painter.drawText(area, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                             self.EMPTY_TEXT)
+            painter.end()
+
     def result(self) -> ComparisonResult | None:
         return self._result
 

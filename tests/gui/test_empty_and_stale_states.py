@@ -69,3 +69,21 @@ def test_batch_charts_say_what_will_appear(qtbot):
     qtbot.addWidget(panel)
     messages = [empty_message(chart) for chart in panel.charts]
     assert all(messages) and "Analyze" in messages[0]
+
+
+def test_an_empty_comparison_table_says_what_will_fill_it(qtbot):
+    from PySide6.QtGui import QColor
+
+    from gui.widgets.comparison_table import ComparisonTable
+
+    table = ComparisonTable()
+    qtbot.addWidget(table)
+    table.resize(600, 200)
+    table.show()
+    qtbot.waitExposed(table)
+    image = table.viewport().grab().toImage()
+    background = image.pixelColor(2, 2)
+    middle = [image.pixelColor(x, y) for y in range(image.height() // 4, 3 * image.height() // 4)
+              for x in range(0, image.width(), 2)]
+    assert any(QColor(c) != background for c in middle)  # the placeholder line is drawn
+    assert "95% interval" in table.EMPTY_TEXT
