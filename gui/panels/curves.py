@@ -341,7 +341,7 @@ class CurvesPanel(Panel):
             train, batch = QColor(TRAIN), QColor(TRAIN_BATCH)
         validation = role_color(VALIDATION, palette)
         best = role_color(BEST, palette)
-        for plot in (self.loss_plot, self.accuracy_plot):
+        for plot in (self.loss_plot, self.accuracy_plot, self.pretrain_plot):
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
                 axis.setPen(pg.mkPen(ink))
@@ -359,6 +359,7 @@ class CurvesPanel(Panel):
             val_curve.setPen(pg.mkPen(validation, width=2, style=Qt.PenStyle.DashLine))
             val_curve.setSymbolBrush(validation)
             val_curve.setSymbolPen(pg.mkPen(background, width=1))
+        self.pretrain_curve.setPen(pg.mkPen(batch, width=2))
         for line in self.best_lines:
             line.setPen(pg.mkPen(best, width=2, style=Qt.PenStyle.DotLine))
             line.label.setColor(best)
