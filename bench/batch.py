@@ -11,6 +11,13 @@ training reviews, or given with --model), in one run on one machine:
 - ours, end to end: ``core.analyze.analysis.analyze`` from a CSV of the test reviews to a
   Parquet file (reading, tokenizing, predicting, writing), with --explain none and fast, reading and
   tokenizing in this process or in a helper process (``parallel_read``);
+- ours on a Ray cluster: ``analyze(engine="ray")`` on a local Ray instance with --ray-workers
+  actors (2 by default: this machine's cores), which reads, tokenizes and predicts in the
+  actors; the instance is started before the clock starts, the actors (each loading the
+  model) inside it. Labelled as a local cluster: across machines the figure scales with the
+  per-worker rate printed beside it, as long as the driver keeps up with writing;
+- bf16 beside fp32: how many reviews keep their class and the largest probability change,
+  the figures ``auto`` is held to (>= 99.9% and <= 0.01);
 - VADER (compound >= 0 means positive), on the same texts.
 
 Every figure is reviews per second over the whole set, tokenizing included except in the
@@ -20,12 +27,14 @@ Every figure is reviews per second over the whole set, tokenizing included excep
     python bench/batch.py                       # full run: 25,000 test reviews
     python bench/batch.py --limit 500 --train 1000 --epochs 1   # a quick smoke test
     python bench/batch.py --model lstm.ramodel --model gru.ramodel   # reuse trained models
+    python bench/batch.py --model lstm.ramodel --limit 5000 --batch-sizes '' --no-vader
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import os
 import platform
 import sys
@@ -42,15 +51,24 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.analyze.analysis import BatchOptions, analyze  # noqa: E402
+from core.analyze.analysis import AnalysisProgress, BatchOptions, analyze  # noqa: E402
+from core.analyze.ray_engine import ray_available  # noqa: E402
 from core.bundle import ModelBundle  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
 from core.io.readers import read_reviews  # noqa: E402
 from core.io.table import ReviewTable  # noqa: E402
 from core.model.batch_input import pad_batch  # noqa: E402
 from core.model.classifier import RecurrentClassifier, reverse_within_length  # noqa: E402
-from core.model.device import configure_threads  # noqa: E402
-from core.predict.batch_predictor import BatchPredictor, bf16_supported, quantize_int8  # noqa: E402
+from core.model.device import (  # noqa: E402
+    configure_threads,
+    cpu_flags,
+    native_bf16,
+)
+from core.predict.batch_predictor import (  # noqa: E402
+    BF16_TOLERANCE,
+    BatchPredictor,
+    quantize_int8,
+)
 from core.predict.predictor import Predictor  # noqa: E402
 from core.text.labels import make_scheme  # noqa: E402
 from core.training.pipeline import run_training  # noqa: E402
@@ -100,6 +118,9 @@ def plain_predict(model: RecurrentClassifier, sequences: Sequence[np.ndarray],
 
 
 REPEAT = 1  # set from --repeat: best of N runs, against bursts of load from other work
+RAY_WORKERS = 0  # set from --ray-workers (0: no Ray rows)
+READER_PROCESS_ROWS = True  # set from --no-reader-process
+TABLE: "Table"
 
 
 def timed(function: Callable[[], object]) -> tuple[object, float]:
@@ -174,6 +195,8 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
           f"directional, {bundle.config.layers} layer(s), pooling {bundle.config.pooling}, "
           f"max {bundle.config.max_length} tokens")
     table = Table()
+    global TABLE
+    TABLE = table
     encoder = Predictor(bundle)
     model = bundle.model.eval()
     count = len(texts)
@@ -196,7 +219,7 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
         predictor.precision = precision  # measure bf16 even where it is not offered
         if precision == "bf16":  # torch's modules under autocast (the step loop is fp32 only)
             predictor.forward = model
-        note = "" if precision != "bf16" or bf16_supported() else "(CPU lacks native bf16)"
+        note = "" if precision != "bf16" or native_bf16() else "(CPU lacks native bf16)"
         if variant == "int8":
             note = predictor.note
         if variant == "int8 +lstm":
@@ -212,9 +235,16 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
         acc = accuracy(predicted, truth)
         if precision == "fp32":
             table.fp32 = acc
+            exact = output.probabilities
             same = int((predicted == plain_predicted).sum())
             note = f"same class as plain loop on {same:,}/{count:,}"
-        table.row(f"ours {variant}, model only", count / seconds, acc, note[:60])
+        elif precision == "bf16":
+            same = int((predicted == exact.argmax(1)).sum())
+            change = float(np.abs(output.probabilities - exact).max())
+            kept = same / count >= 0.999 and change <= BF16_TOLERANCE
+            note = (f"{note} class as fp32 on {same / count:.2%}, max |dp| {change:.4f}"
+                    f" ({'within' if kept else 'OUTSIDE'} auto's bounds)").strip()
+        table.row(f"ours {variant}, model only", count / seconds, acc, note[:80])
 
     # Batch size: small batches stay in cache, large ones share out better across threads.
     for size in batch_sizes:
@@ -226,8 +256,10 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
     # Ours end to end: CSV in, Parquet out, through analyze().
     source = workdir / "reviews.csv"
     write_csv(source, texts, labels)
-    runs = [("none", "fp32", False), ("none", "fp32", True), ("none", "int8", False),
-            ("none", "int8", True), ("fast", "fp32", True)]
+    runs = [("none", "fp32", False), ("none", "auto", False), ("none", "fp32", True),
+            ("none", "int8", False), ("none", "int8", True), ("fast", "fp32", True)]
+    if READER_PROCESS_ROWS is False:
+        runs = [r for r in runs if not r[2]]
     for explain, precision, parallel in runs:
         out = workdir / f"{name}-{explain}-{precision}-{parallel}.parquet"
         options = BatchOptions(explain=explain, precision=precision, include_text=False,
@@ -238,7 +270,44 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
         label = (f"ours analyze(), explain {explain}, {result.precision}"
                  f"{', reader process' if parallel else ''}")
         note = f"file to file, {result.summary['threads']} torch thread(s)"
+        if "bf16_check" in result.summary:
+            note += f", bf16 checked on {result.summary['bf16_check']['reviews']} reviews"
         table.row(label, result.reviews_per_second, acc, note)
+    if RAY_WORKERS:
+        bench_ray(name, bundle, source, workdir)
+
+
+def _arrived(arrivals: list[tuple[float, int]], event: AnalysisProgress) -> None:
+    arrivals.append((time.perf_counter(), event.reviews))
+
+
+def bench_ray(name: str, bundle: ModelBundle, source: Path, workdir: Path) -> None:
+    """analyze() on a local Ray instance, beside the rows above (same file, same run)."""
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=RAY_WORKERS, include_dashboard=False, log_to_driver=False)
+    try:
+        for precision in ("fp32", "auto"):
+            # small chunks, so the rate once the actors are up can be told from their start-up
+            options = BatchOptions(explain="none", precision=precision, include_text=False,
+                                   engine="ray", ray_workers=RAY_WORKERS, chunk_size=256)
+            out = workdir / f"{name}-ray-{precision}.parquet"
+            arrivals: list[tuple[float, int]] = []
+            result = analyze([source], bundle, out, options,
+                             on_progress=functools.partial(_arrived, arrivals))
+            acc = result.summary.get("labelled", {}).get("accuracy")
+            first = next(((t, n) for t, n in arrivals if n > 0), None)
+            steady = ((arrivals[-1][1] - first[1]) / (arrivals[-1][0] - first[0])
+                      if first and arrivals[-1][0] > first[0] else 0.0)
+            TABLE.row(f"ours Ray, local cluster {RAY_WORKERS} workers, {result.precision}",
+                      result.reviews_per_second, acc,
+                      f"with start-up; after the first chunk {steady:,.0f}/s = "
+                      f"{steady / RAY_WORKERS:,.0f}/s per worker")
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def bench_vader(texts: list[str], labels: list[str]) -> None:
@@ -272,14 +341,24 @@ def main() -> None:
                         help="extra model-only rows at these batch sizes ('' for none)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="best of N runs per row (use 3 on a busy machine)")
+    parser.add_argument("--ray-workers", type=int, default=2,
+                        help="Ray rows on a local instance with this many workers (0: none; "
+                             "needs the cluster extra)")
+    parser.add_argument("--no-reader-process", action="store_true",
+                        help="leave out the rows with a reader process (short runs)")
     args = parser.parse_args()
-    global REPEAT
+    global REPEAT, RAY_WORKERS, READER_PROCESS_ROWS
     REPEAT = max(1, args.repeat)
+    RAY_WORKERS = max(0, args.ray_workers) if ray_available() else 0
+    READER_PROCESS_ROWS = not args.no_reader_process
     threads = configure_threads(0)
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{threads} torch threads, torch {torch.__version__}, "
           f"CPU capability {torch.backends.cpu.get_cpu_capability()}, "
-          f"native bf16: {bf16_supported()}")
+          f"native bf16: {native_bf16()} "
+          f"({', '.join(sorted(f for f in cpu_flags() if 'bf16' in f or 'amx' in f)) or 'none'})"
+          f", Ray rows: {RAY_WORKERS or 'off'}")
+    print("Note: a shared machine (other work runs beside this); compare rows within this run.")
     table = read_reviews(IMDB)
     test = [i for i, s in enumerate(table.splits or []) if s == "test"][: args.limit]
     texts = [table.texts[i] for i in test]

@@ -231,15 +231,17 @@ class RaySource:
         context.print_on_execution_start = False
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         threads = max(1, self.settings.threads_per_worker)
-        self.workers = self.settings.workers or max(1, cluster_cpus() // threads)
+        slots = max(1, cluster_cpus() // threads)  # more actors than CPUs would wait forever
+        self.workers = min(self.settings.workers, slots) if self.settings.workers else slots
         options = self.options
         # reading is light next to the model: its tasks take no CPU slot from the actors
         reviews = ray.data.read_datasource(review_datasource(self.paths, self.read),
-                                           num_cpus=0)
+                                           num_cpus=0, override_num_blocks=len(self.paths))
         return reviews.map_batches(
             ChunkPredictor, batch_size=1, batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=self.workers), num_cpus=threads,
-            max_restarts=0,  # the bundle is a constructor argument in the object store
+            # the bundle is a constructor argument in the object store: no restarts
+            ray_remote_args_fn=_no_restarts,
             fn_constructor_kwargs={
                 "bundle": [ray.put(self.bundle)], "precision": options.precision,
                 "explain": options.explain, "batch_size": options.batch_size,
@@ -300,6 +302,10 @@ class RaySource:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+
+
+def _no_restarts() -> dict[str, Any]:
+    return {"max_restarts": 0}
 
 
 def _event(payload: object) -> Event:
