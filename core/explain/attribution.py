@@ -18,6 +18,7 @@ from torch import Tensor
 
 from core.model.batch_input import pad_batch
 from core.model.classifier import RecurrentClassifier
+from core.model.fast_recurrent import fast_forward
 from core.text.vocabulary import UNK_INDEX
 
 
@@ -52,10 +53,13 @@ def class_probabilities(model: RecurrentClassifier, sequences: Sequence[np.ndarr
     out = np.zeros((len(sequences), model.classifier.out_features), dtype=np.float64)
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
     order = np.argsort(-lengths, kind="stable")
+    # The inference step loop on the CPU (same outputs): trajectories and faithfulness run
+    # hundreds of prefixes and variants, which the padded kernels would run to full length.
+    forward = fast_forward(model, device, tokens=int(lengths.sum()))
     for start in range(0, len(order), batch_size):
         index = order[start:start + batch_size]
         ids, lens = pad_batch([sequences[i] for i in index])
-        logits = model(ids.to(device), lens.to(device)).double()
+        logits = forward(ids.to(device), lens.to(device)).double()
         out[index] = torch.softmax(logits, dim=1).cpu().numpy()
     return out
 

@@ -39,7 +39,8 @@ _MAX_SCAN = 400  # path points the forward-only scan may look at
 _PIECE_NODES = 2  # Gauss-Legendre points per piece (exact for cubics; pieces end up small)
 _SPLIT = 4  # a piece whose f changes too much is cut into this many
 _MAX_DEPTH = 10  # pre-cuts down to widths of 1/16/4**10, about 6e-8
-_MIN_WIDTH = 1e-6  # pieces this narrow are not cut again (float32 path points blur)
+_MIN_WIDTH = 1e-6  # scan cells this narrow are not cut again (float32 path points blur)
+_JUMP_WIDTH = 1e-3  # pieces this narrow that still miss are treated as one jump (_jump)
 
 
 # A review that moves the probability by less than this from a blank one has its gap judged
@@ -171,36 +172,75 @@ def _placed(path: _Path, change: float, allowed: float, steps: int,
             limit: int) -> tuple[np.ndarray, float, int]:
     """Pieces of equal |df| share, two Gauss-Legendre nodes each, then refinement."""
     edges, values = _scan(path, change, allowed)
+    widths, moves = np.diff(edges), np.abs(np.diff(values))
+    # Cells the scan could not resolve (f still jumps across a sliver of the path) are
+    # pieces of their own, integrated by the jump rule; the rest gets the equal-share rule.
+    steep = np.flatnonzero((moves > max(abs(change) / 20, allowed)) & (widths < _JUMP_WIDTH))
     count = max(1, steps // _PIECE_NODES)
     if count == 1:
         cuts = np.array([0.0, 1.0])
     else:
-        mass = np.abs(np.diff(values))
-        mass = mass + max(mass.sum(), 1e-12) * np.diff(edges)  # half where f moves, half even
+        mass = moves.copy()
+        mass[steep] = 0.0
+        mass = mass + max(mass.sum(), 1e-12) * widths  # half where f moves, half even
         cumulative = np.concatenate([[0.0], np.cumsum(mass)])
         cuts = np.interp(np.linspace(0.0, cumulative[-1], count + 1), cumulative, edges)
-        cuts[0], cuts[-1] = 0.0, 1.0
-        cuts = np.unique(cuts)
+    cuts = np.unique(np.concatenate([cuts, [0.0, 1.0], edges[steep], edges[steep + 1]]))
     cut_values = np.interp(cuts, edges, values)
-    inner = slice(1, len(cuts) - 1)
-    if len(cuts) > 2:
-        cut_values[inner] = path.values(cuts[inner])  # forward passes: exact piece totals
-    cut_values[0], cut_values[-1] = values[0], values[-1]
-    contributions = path.pieces(cuts[:-1], cuts[1:], _PIECE_NODES)
+    known = np.isin(cuts, edges)
+    cut_values[known] = values[np.searchsorted(edges, cuts[known])]
+    if (~known).any():
+        cut_values[~known] = path.values(cuts[~known])  # forward passes: exact piece totals
+    jumps = np.isin(cuts[:-1], edges[steep]) & np.isin(cuts[1:], edges[steep + 1])
+    contributions = np.zeros((len(cuts) - 1, path.length))
+    smooth = np.flatnonzero(~jumps)
+    if len(smooth):
+        contributions[smooth] = path.pieces(cuts[:-1][smooth], cuts[1:][smooth], _PIECE_NODES)
+    for piece in np.flatnonzero(jumps):
+        contributions[piece] = _jump(path, cuts[piece], cuts[piece + 1], cut_values[piece],
+                                     cut_values[piece + 1])
     gap = abs(contributions.sum() - change)
     # Then refine the pieces whose own total misses f(end) - f(start), worst first.
     while gap > allowed:
         errors = np.abs(contributions.sum(axis=1) - np.diff(cut_values))
-        errors[np.diff(cuts) < _MIN_WIDTH] = 0.0  # a jump no finer cut resolves
         worst = np.argsort(-errors)[:8]
         worst = worst[errors[worst] > 1e-9]
+        narrow = worst[np.diff(cuts)[worst] < _JUMP_WIDTH]
+        for piece in narrow:  # a jump: its known total split by the gradient at its middle
+            contributions[piece] = _jump(path, cuts[piece], cuts[piece + 1],
+                                         cut_values[piece], cut_values[piece + 1])
+        worst = np.setdiff1d(worst, narrow)
         cost = len(worst) * _SPLIT * _PIECE_NODES
-        if not len(worst) or path.evaluations + cost > limit:
+        if not len(narrow) and (not len(worst) or path.evaluations + cost > limit):
             break
-        cuts, cut_values, contributions = _refine(path, cuts, cut_values, contributions,
-                                                  worst)
+        if len(worst) and path.evaluations + cost <= limit:
+            cuts, cut_values, contributions = _refine(path, cuts, cut_values, contributions,
+                                                      worst)
         gap = abs(contributions.sum() - change)
     return contributions.sum(axis=0), float(gap), len(cuts) - 1
+
+
+def _jump(path: _Path, start: float, end: float, low: float, high: float) -> np.ndarray:
+    """[T] the contribution of a piece too narrow to integrate where f jumps by high - low.
+
+    Forward passes find where f crosses the middle of the jump; the jump's exact total is
+    split among positions like the gradient there. If f follows a sigmoid along one direction
+    across the piece (a saturated gate switching), that is the exact integral; the total is
+    exact in any case.
+    """
+    change = float(high - low)
+    middle = 0.5 * (low + high)
+    for _ in range(3):  # narrow the crossing 8-fold per round, forward passes only
+        points = np.linspace(start, end, 9)
+        values = path.values(points[1:-1])
+        values = np.concatenate([[low], values, [high]])
+        above = (values - middle) * np.sign(high - low) >= 0
+        cell = max(0, int(np.argmax(above)) - 1)
+        start, end, low, high = points[cell], points[cell + 1], values[cell], values[cell + 1]
+    gradient = path.gradients(np.array([0.5 * (start + end)]))[0]
+    total = float(gradient.sum())
+    return gradient * (change / total) if total * change > 0 else \
+        np.abs(gradient) * (change / max(float(np.abs(gradient).sum()), 1e-30))
 
 
 def _scan(path: _Path, change: float, allowed: float) -> tuple[np.ndarray, np.ndarray]:

@@ -109,19 +109,27 @@ def analyse_phrases(model: RecurrentClassifier, ids: np.ndarray,
     """Score words and spans of one review by CD and pick the phrase layer.
 
     ``positions[w]``: input positions of word w (empty when not read). ``seed_scores``: word
-    scores from another method to pick seeds by on long reviews (default: CD's own).
+    scores from another method to pick seeds by on long reviews (default: CD's own, which
+    costs a pass per word); there only the words near the seeds get a score of their own.
     """
     read = np.array([len(p) > 0 for p in positions])
     words = np.flatnonzero(read)
+    seeds = None
+    if len(words) > ALL_SPANS_WORDS and seed_scores is not None:
+        # Long review: only the spans around the strongest words of the other method, and
+        # only the words of those spans scored alone (each span costs a recurrent pass).
+        basis = np.abs(np.asarray(seed_scores, dtype=float))
+        basis = np.where(read & np.isfinite(basis), basis, -1.0)
+        seeds = np.argsort(-basis, kind="stable")[:SEED_WORDS]
+        near = {w for a, b in candidate_spans(read, max_words, seeds) for w in range(a, b)}
+        words = np.array(sorted(near | set(int(s) for s in seeds)), dtype=np.int64)
     single = [(int(w), int(w) + 1) for w in words]
     masks = span_masks(len(ids), positions, single)
     rel, irr = decompose(model, ids, masks) if len(single) else (np.zeros((0, 1)),) * 2
     word_scores = np.full(len(positions), np.nan)
     word_scores[words] = toward(rel, target) if len(single) else []
-    seeds = None
-    if len(words) > ALL_SPANS_WORDS:
-        basis = word_scores if seed_scores is None else np.asarray(seed_scores, dtype=float)
-        basis = np.where(read & np.isfinite(basis), np.abs(basis), -1.0)
+    if len(words) > ALL_SPANS_WORDS and seeds is None:
+        basis = np.where(read & np.isfinite(word_scores), np.abs(word_scores), -1.0)
         seeds = np.argsort(-basis, kind="stable")[:SEED_WORDS]
     spans = candidate_spans(read, max_words, seeds)
     phrase_list: list[PhraseScore] = []

@@ -12,7 +12,7 @@ import numpy as np
 from core.explain.attribution import class_probabilities
 from core.model.classifier import RecurrentClassifier
 
-MAX_POINTS = 400
+MAX_POINTS = 100  # prefixes cost O(length^2): a long review shows an even subset
 
 
 def prefix_points(ends: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
