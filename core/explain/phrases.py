@@ -37,6 +37,9 @@ MAX_SHOWN = 6  # phrases in the phrase layer
 LONGER_BY = 1.25
 # Interactions smaller than this share of the strongest word score are not worth a bracket.
 MIN_INTERACTION_SHARE = 0.2
+# The plain-words sentence names one turned word only if it outweighs the next word pushing
+# the same way by this factor.
+HEAD_MARGIN = 2.0
 
 
 @dataclass
@@ -203,6 +206,13 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
         if head_score == 0 or phrase.score == 0 or (head_score > 0) == (phrase.score > 0):
             continue
         others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
+        rivals = sorted((abs(float(v)) for i, v in enumerate(inner)
+                         if phrase.start + i != head and np.isfinite(v) and v * head_score > 0),
+                        reverse=True)
+        if rivals and rivals[0] * HEAD_MARGIN > abs(head_score):  # no single word turned
+            return (f"{_quoted(words[phrase.start:phrase.end])} together points to "
+                    f"{_side(phrase.score, target, classes)}, though its words alone point to "
+                    f"{_side(head_score, target, classes)}")
         return (f"{_quoted(others)} turns "
                 f"'{words[head]}' from {_side(head_score, target, classes)} to "
                 f"{_side(phrase.score, target, classes)}")

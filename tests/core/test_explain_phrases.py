@@ -116,6 +116,10 @@ def test_flip_sentence_names_the_turned_word_and_both_classes():
     assert flip_sentence(weakened, words, ["negative", "positive"]) == \
         "'not' weakens 'bad' (still negative)"
     assert flip_sentence(PhraseAnalysis(1, np.zeros(4), [], []), words, ["n", "p"]) is None
+    # Two words pushing the same way about as hard: no single one was turned.
+    even = PhraseAnalysis(1, np.array([0.1, 0.2, -0.4, -0.6]), [], [PhraseScore(1, 4, 1.5, 2.3)])
+    assert flip_sentence(even, ["the", "not", "bad", "at"], ["negative", "positive"]) == \
+        "'not bad at' together points to positive, though its words alone point to negative"
 
 
 @pytest.fixture(scope="module")
