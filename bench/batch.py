@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import os
 import platform
 import sys
@@ -51,7 +50,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.analyze.analysis import AnalysisProgress, BatchOptions, analyze  # noqa: E402
+from core.analyze.analysis import BatchOptions, analyze  # noqa: E402
 from core.analyze.ray_engine import ray_available  # noqa: E402
 from core.bundle import ModelBundle  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
@@ -277,10 +276,6 @@ def bench_model(name: str, bundle: ModelBundle, texts: list[str], labels: list[s
         bench_ray(name, bundle, source, workdir)
 
 
-def _arrived(arrivals: list[tuple[float, int]], event: AnalysisProgress) -> None:
-    arrivals.append((time.perf_counter(), event.reviews))
-
-
 def bench_ray(name: str, bundle: ModelBundle, source: Path, workdir: Path) -> None:
     """analyze() on a local Ray instance, beside the rows above (same file, same run)."""
     import ray
@@ -290,21 +285,22 @@ def bench_ray(name: str, bundle: ModelBundle, source: Path, workdir: Path) -> No
         ray.init(num_cpus=RAY_WORKERS, include_dashboard=False, log_to_driver=False)
     try:
         for precision in ("fp32", "auto"):
-            # small chunks, so the rate once the actors are up can be told from their start-up
             options = BatchOptions(explain="none", precision=precision, include_text=False,
-                                   engine="ray", ray_workers=RAY_WORKERS, chunk_size=256)
+                                   engine="ray", ray_workers=RAY_WORKERS)
             out = workdir / f"{name}-ray-{precision}.parquet"
-            arrivals: list[tuple[float, int]] = []
-            result = analyze([source], bundle, out, options,
-                             on_progress=functools.partial(_arrived, arrivals))
+            result = analyze([source], bundle, out, options)
             acc = result.summary.get("labelled", {}).get("accuracy")
-            first = next(((t, n) for t, n in arrivals if n > 0), None)
-            steady = ((arrivals[-1][1] - first[1]) / (arrivals[-1][0] - first[0])
-                      if first and arrivals[-1][0] > first[0] else 0.0)
             TABLE.row(f"ours Ray, local cluster {RAY_WORKERS} workers, {result.precision}",
                       result.reviews_per_second, acc,
-                      f"with start-up; after the first chunk {steady:,.0f}/s = "
-                      f"{steady / RAY_WORKERS:,.0f}/s per worker")
+                      "file to file, actors' start-up (torch import, model load) included")
+        # what one worker does (read, tokenize, predict on one thread): the per-worker
+        # figure a cluster of N such workers multiplies, while the driver keeps up writing
+        options = BatchOptions(explain="none", precision="fp32", include_text=False, threads=1,
+                               parallel_read=False)
+        result = analyze([source], bundle, workdir / f"{name}-one.parquet", options)
+        TABLE.row("  one worker's share: analyze(), 1 thread", result.reviews_per_second,
+                  None, f"x{RAY_WORKERS} = {RAY_WORKERS * result.reviews_per_second:,.0f}/s "
+                        "for this many workers on paper")
     finally:
         if started:
             ray.shutdown()

@@ -582,7 +582,8 @@ def analyze(inputs: Sequence[str | Path], bundle: ModelBundle, out: str | Path,
     }
     if run.predictor.bf16_check is not None:
         compared, change = run.predictor.bf16_check
-        facts["bf16_check"] = {"reviews": compared, "largest_change": round(change, 6)}
+        facts["bf16_check"] = {"reviews": compared, "largest_change": round(change, 6),
+                               "speedup": round(run.predictor.bf16_speedup or 0.0, 3)}
     if run.labelled:
         facts["labelled"] = {"columns": sorted(run.label_columns), "reviews": run.labelled,
                              "accuracy": round(run.agree / run.labelled, 6)}

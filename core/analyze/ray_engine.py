@@ -32,6 +32,7 @@ import os
 import pickle
 import queue
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -229,7 +230,11 @@ class RaySource:
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
         context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        # this app shows its own progress; Ray Data's notices are not for its users (set
+        # after ray.data has loaded, which configures its own loggers)
+        for name in ("ray.data", "ray.data._internal.execution.streaming_executor"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="The minimum number of concurrent actors")
         threads = max(1, self.settings.threads_per_worker)
         slots = max(1, cluster_cpus() // threads)  # more actors than CPUs would wait forever
         self.workers = min(self.settings.workers, slots) if self.settings.workers else slots
@@ -240,8 +245,6 @@ class RaySource:
         return reviews.map_batches(
             ChunkPredictor, batch_size=1, batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=self.workers), num_cpus=threads,
-            # the bundle is a constructor argument in the object store: no restarts
-            ray_remote_args_fn=_no_restarts,
             fn_constructor_kwargs={
                 "bundle": [ray.put(self.bundle)], "precision": options.precision,
                 "explain": options.explain, "batch_size": options.batch_size,
@@ -302,10 +305,6 @@ class RaySource:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-
-def _no_restarts() -> dict[str, Any]:
-    return {"max_restarts": 0}
 
 
 def _event(payload: object) -> Event:

@@ -19,9 +19,12 @@ Precision choices (measured by ``bench/batch.py``):
   bf16 and the GRU is emulated and several times slower, so the request falls back to fp32
   with a note.
 - ``auto`` (the default of batch analysis): bf16 for plain prediction (explain none) where it
-  is native, else fp32. Before the first chunk is predicted, its first reviews run both ways;
-  when a probability moves by more than ``BF16_TOLERANCE`` the run goes on in fp32, with a
-  note. Explanations keep fp32 unless bf16 is asked for.
+  is native, else fp32. Before the first chunk is predicted, its first reviews run both ways,
+  batched as the run will be (fp32 through the step loop); the run goes on in fp32, with a
+  note, when a probability moves by more than ``BF16_TOLERANCE`` or when bf16 was not faster on
+  them (torch's bf16 modules against the fp32 step loop: which wins depends on the model and
+  the CPU, bench/batch.py).
+  Explanations keep fp32 unless bf16 is asked for.
 
 Gradients need a float model: with ``explain='fast'`` the one forward+backward pass runs in
 fp32 (or bf16 autocast) and also gives the predictions; int8 then does not apply.
@@ -31,9 +34,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,7 +54,8 @@ from core.text.vocabulary import PAD_INDEX, UNK_INDEX, Vocabulary
 
 PRECISIONS = ("auto", "fp32", "int8", "bf16")
 BF16_TOLERANCE = 0.01  # largest probability change bf16 may make (auto checks it per run)
-BF16_CHECK_REVIEWS = 256
+BF16_CHECK_REVIEWS = 512
+BF16_MIN_SPEEDUP = 1.0  # auto keeps bf16 only when it beat fp32 by this on the checked reviews
 CUDA_MIN_BATCH = 2048  # a GPU wants large batches; the token budget still bounds memory
 CUDA_BUDGET_SCALE = 8
 EXPLAIN_METHODS = ("fast", "ig", "none")
@@ -119,6 +125,12 @@ def resolve_precision(requested: str, explain: str, cell: str = "",
     return requested, ""
 
 
+def _timed(function: Callable[[], object]) -> tuple[Any, float]:
+    began = time.perf_counter()
+    value = function()
+    return value, time.perf_counter() - began
+
+
 @dataclass
 class BatchOutput:
     """Probabilities [N, C] in input order and, when explaining, per-token scores."""
@@ -150,6 +162,7 @@ class BatchPredictor:
         # auto's bf16 is checked against fp32 on the first reviews it sees (see the notes)
         self.check_bf16 = precision == "auto" and self.precision == "bf16"
         self.bf16_check: tuple[int, float] | None = None  # reviews compared, largest change
+        self.bf16_speedup: float | None = None  # fp32 time / bf16 time on those reviews
         self.batch_size = max(1, int(batch_size))
         if self.device.type == "cuda":
             self.batch_size = max(self.batch_size, CUDA_MIN_BATCH)
@@ -177,25 +190,35 @@ class BatchPredictor:
         return contextlib.nullcontext()
 
     def _verify_bf16(self, sequences: Sequence[np.ndarray]) -> None:
-        """auto: predict the first reviews in bf16 and fp32; fall back to fp32 when a
-        probability moves by more than BF16_TOLERANCE."""
+        """auto: run the first reviews the way the whole run will, in bf16 and in fp32 (step
+        loop); keep bf16 only when no probability moved by more than BF16_TOLERANCE and it
+        was at least BF16_MIN_SPEEDUP times as fast."""
         self.check_bf16 = False
         sample = list(sequences[:BF16_CHECK_REVIEWS])
         if not sample:
             return
-        index = np.arange(len(sample))
-        fast, _ = self._run_batch(sample, index)
+        half = (self.forward, self.token_budget)
         exact = fast_forward(self.model, self.device)
-        ids, lens = pad_batch(sample)
-        with torch.inference_mode():
-            reference = torch.softmax(exact(ids.to(self.device), lens.to(self.device)).float(),
-                                      dim=1).cpu().numpy()
-        change = float(np.abs(fast - reference).max())
+        full = (exact, max(256, token_budget(self.model, "step") // self.workers))
+        timings, outputs = {}, {}
+        for name, (forward, budget) in (("bf16", half), ("fp32", full)):
+            self.precision, self.forward, self.token_budget = name, forward, budget
+            self._run(sample[:16])  # first calls build kernels and tables: not timed
+            outputs[name], timings[name] = _timed(lambda: self._run(sample).probabilities)
+        change = float(np.abs(outputs["bf16"] - outputs["fp32"]).max())
         self.bf16_check = (len(sample), change)
+        self.bf16_speedup = timings["fp32"] / max(timings["bf16"], 1e-9)
+        reason = ""
         if change > BF16_TOLERANCE:
-            self.precision, self.forward = "fp32", exact
-            self.note = (f"bf16 changed a probability by {change:.3f} on the first "
-                         f"{len(sample)} reviews (more than {BF16_TOLERANCE}); running in fp32")
+            reason = (f"bf16 changed a probability by {change:.3f} on the first {len(sample)} "
+                      f"reviews (more than {BF16_TOLERANCE})")
+        elif self.bf16_speedup < BF16_MIN_SPEEDUP:
+            reason = (f"bf16 was not faster than fp32 on the first {len(sample)} reviews "
+                      f"({self.bf16_speedup:.2f}x)")
+        if reason:
+            self.note = f"{reason}; running in fp32"
+        else:
+            self.precision, self.forward, self.token_budget = "bf16", *half
 
     def batches(self, sequences: Sequence[np.ndarray]) -> Iterator[np.ndarray]:
         """Longest first, at most ``batch_size`` rows and about the token budget each."""
@@ -214,6 +237,10 @@ class BatchPredictor:
         """Predict (and explain) every sequence; stops early when ``cancel()`` says so."""
         if self.check_bf16:
             self._verify_bf16(sequences)
+        return self._run(sequences, cancel, on_batch)
+
+    def _run(self, sequences: Sequence[np.ndarray], cancel: Callable[[], bool] | None = None,
+             on_batch: Callable[[int], None] | None = None) -> BatchOutput:
         count = len(sequences)
         num_classes = self.model.classifier.out_features
         probabilities = np.zeros((count, num_classes), dtype=np.float32)

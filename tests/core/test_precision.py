@@ -102,12 +102,18 @@ def test_auto_checks_bf16_on_the_first_reviews_and_falls_back(small_models, monk
     bundle = models["lstm"]
     with open(tmp_path / "in.csv", "w", newline="", encoding="utf-8") as stream:
         csv.writer(stream).writerows([["text"]] + [[t] for t in texts[:300]])
+    monkeypatch.setattr(batch_module, "BF16_MIN_SPEEDUP", 0.0)  # accuracy alone decides
     result = analyze([tmp_path / "in.csv"], bundle, tmp_path / "a.csv",
                      BatchOptions(explain="none", threads=1))
     check = result.summary["bf16_check"]
-    assert result.precision == "bf16" and check["reviews"] == 256
+    assert result.precision == "bf16" and check["reviews"] == 300 and check["speedup"] > 0
     assert 0 < check["largest_change"] <= 0.01 and result.notes == []
     monkeypatch.setattr(batch_module, "BF16_TOLERANCE", check["largest_change"] / 2)
     result = analyze([tmp_path / "in.csv"], bundle, tmp_path / "b.csv",
                      BatchOptions(explain="none", threads=1))
-    assert result.precision == "fp32" and "running in fp32" in result.notes[0]
+    assert result.precision == "fp32" and "changed a probability" in result.notes[0]
+    monkeypatch.setattr(batch_module, "BF16_TOLERANCE", 0.01)
+    monkeypatch.setattr(batch_module, "BF16_MIN_SPEEDUP", 1e9)  # bf16 is never that fast
+    result = analyze([tmp_path / "in.csv"], bundle, tmp_path / "c.csv",
+                     BatchOptions(explain="none", threads=1))
+    assert result.precision == "fp32" and "not faster" in result.notes[0]
