@@ -56,6 +56,9 @@ PRECISIONS = ("auto", "fp32", "int8", "bf16")
 BF16_TOLERANCE = 0.01  # largest probability change bf16 may make (auto checks it per run)
 BF16_CHECK_REVIEWS = 512
 BF16_MIN_SPEEDUP = 1.0  # auto keeps bf16 only when it beat fp32 by this on the checked reviews
+# a first chunk smaller than this is (nearly) the whole input: the check would cost more than
+# bf16 could save, so auto stays in fp32
+BF16_MIN_REVIEWS = 2048
 CUDA_MIN_BATCH = 2048  # a GPU wants large batches; the token budget still bounds memory
 CUDA_BUDGET_SCALE = 8
 EXPLAIN_METHODS = ("fast", "ig", "none")
@@ -195,11 +198,12 @@ class BatchPredictor:
         was at least BF16_MIN_SPEEDUP times as fast."""
         self.check_bf16 = False
         sample = list(sequences[:BF16_CHECK_REVIEWS])
-        if not sample:
-            return
         half = (self.forward, self.token_budget)
         exact = fast_forward(self.model, self.device)
         full = (exact, max(256, token_budget(self.model, "step") // self.workers))
+        if len(sequences) < BF16_MIN_REVIEWS or not sample:
+            self.precision, self.forward, self.token_budget = "fp32", *full
+            return
         timings, outputs = {}, {}
         for name, (forward, budget) in (("bf16", half), ("fp32", full)):
             self.precision, self.forward, self.token_budget = name, forward, budget

@@ -102,6 +102,10 @@ def test_auto_checks_bf16_on_the_first_reviews_and_falls_back(small_models, monk
     bundle = models["lstm"]
     with open(tmp_path / "in.csv", "w", newline="", encoding="utf-8") as stream:
         csv.writer(stream).writerows([["text"]] + [[t] for t in texts[:300]])
+    result = analyze([tmp_path / "in.csv"], bundle, tmp_path / "small.csv",
+                     BatchOptions(explain="none", threads=1))
+    assert result.precision == "fp32" and "bf16_check" not in result.summary  # too small
+    monkeypatch.setattr(batch_module, "BF16_MIN_REVIEWS", 0)
     monkeypatch.setattr(batch_module, "BF16_MIN_SPEEDUP", 0.0)  # accuracy alone decides
     result = analyze([tmp_path / "in.csv"], bundle, tmp_path / "a.csv",
                      BatchOptions(explain="none", threads=1))
