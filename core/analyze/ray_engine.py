@@ -29,7 +29,6 @@ import functools
 import importlib.util
 import logging
 import os
-import pickle
 import queue
 import threading
 import warnings
@@ -85,10 +84,13 @@ class PredictedChunk(EncodedChunk):
 
 
 def _block(unit: int, seq: int, payload: object) -> Any:
-    import pyarrow as pa
+    """One row: the key and the Python object, which Ray serialises itself."""
+    import pandas as pd
 
-    return pa.table({"unit": pa.array([unit], pa.int64()), "seq": pa.array([seq], pa.int64()),
-                     "payload": pa.array([pickle.dumps(payload, protocol=5)], pa.binary())})
+    cell = np.empty(1, dtype=object)
+    cell[0] = payload
+    return pd.DataFrame({"unit": np.array([unit], dtype=np.int64),
+                         "seq": np.array([seq], dtype=np.int64), "payload": cell})
 
 
 def read_unit(unit: int, path: str, read: ReadSpec) -> Iterator[Any]:
@@ -149,19 +151,18 @@ class ChunkPredictor:
                                                  model.config.truncation))
         self.predictor = BatchPredictor(model.model, precision, explain, batch_size, ig_steps)
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def __call__(self, batch: Any) -> Any:
         payloads = []
-        for unit, raw in zip(batch["unit"], batch["payload"]):
-            event = pickle.loads(raw)
+        for unit, event in zip(batch["unit"], batch["payload"]):
             if isinstance(event, ReviewTable):
                 encoded = self.encoder.encode(int(unit), event)
                 output = (self.predictor.run(encoded.sequences()) if encoded.table.texts
                           else None)
                 event = (encoded, output)
-            payloads.append(pickle.dumps(event, protocol=5))
+            payloads.append(event)
         result = np.empty(len(payloads), dtype=object)
         result[:] = payloads
-        return {"unit": batch["unit"], "seq": batch["seq"], "payload": result}
+        return batch.assign(payload=result)
 
 
 # ---------------------------------------------------------------- on the driver
@@ -243,7 +244,7 @@ class RaySource:
         reviews = ray.data.read_datasource(review_datasource(self.paths, self.read),
                                            num_cpus=0, override_num_blocks=len(self.paths))
         return reviews.map_batches(
-            ChunkPredictor, batch_size=1, batch_format="numpy",
+            ChunkPredictor, batch_size=1, batch_format="pandas",
             compute=ray.data.ActorPoolStrategy(size=self.workers), num_cpus=threads,
             fn_constructor_kwargs={
                 "bundle": [ray.put(self.bundle)], "precision": options.precision,
@@ -252,7 +253,7 @@ class RaySource:
 
     def _pump(self, dataset: Any, out: queue.Queue) -> None:
         try:
-            for batch in dataset.iter_batches(batch_size=1, batch_format="numpy",
+            for batch in dataset.iter_batches(batch_size=1, batch_format="pandas",
                                               prefetch_batches=1):
                 for item in zip(batch["unit"], batch["seq"], batch["payload"]):
                     while not self._stop.is_set():
@@ -274,7 +275,7 @@ class RaySource:
         self._thread = threading.Thread(target=self._pump, args=(self.dataset(), results),
                                         daemon=True, name="ray-results")
         self._thread.start()
-        waiting: dict[tuple[int, int], bytes] = {}
+        waiting: dict[tuple[int, int], Any] = {}
         unit, seq = 0, 0
         while unit < len(self.paths):
             if (unit, seq) not in waiting:
@@ -292,7 +293,7 @@ class RaySource:
                     raise ReviewDataError(f"the Ray cluster failed: {_first_line(item)}")
                 waiting[item[0], item[1]] = item[2]
                 continue
-            event = _event(pickle.loads(waiting.pop((unit, seq))))
+            event = _event(waiting.pop((unit, seq)))
             seq += 1
             if isinstance(event, UnitDone):
                 unit, seq = unit + 1, 0
