@@ -21,12 +21,12 @@ from core.io.output_paths import check_outputs
 from core.text.labels import LabelScheme
 from core.text.tokenizer import TokenizerSettings
 from core.text.vocabulary import Vocabulary
+from core.training.pretrain_record import PretrainRecord
 
 if TYPE_CHECKING:  # torch loads when a model is saved or loaded, not when the app starts
     import torch
 
     from core.model.classifier import RecurrentClassifier
-    from core.training.checkpoint import PretrainRecord
 
 FORMAT = "review-analyzer-model"
 FORMAT_VERSION = 1
@@ -55,8 +55,6 @@ class ModelBundle:
     @property
     def pretraining(self) -> PretrainRecord | None:
         """What the model was started from (texts' file names and counts, settings), if any."""
-        from core.training.checkpoint import PretrainRecord  # torch: not at start-up
-
         record = self.info.get("pretraining")
         try:
             return PretrainRecord.from_dict(record) if record else None
