@@ -449,12 +449,12 @@ class ResultsPanel(Panel):
         filters.addSpacing(8)
         filters.addWidget(self.errors_count_label)
 
-        self.errors_placeholder = QLabel()
-        self.errors_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.errors_placeholder.setWordWrap(True)
+        self.errors_empty_note = QLabel()
+        self.errors_empty_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.errors_empty_note.setWordWrap(True)
         self.errors_stack = QStackedWidget()
         self.errors_stack.addWidget(self.errors_view)
-        self.errors_stack.addWidget(self.errors_placeholder)
+        self.errors_stack.addWidget(self.errors_empty_note)
 
         box = QGroupBox("Misclassified reviews")
         layout = QVBoxLayout(box)
@@ -755,10 +755,10 @@ class ResultsPanel(Panel):
         self.errors_model.set_rows(rows, self._classes)
         self.errors_view.sortByColumn(MisclassifiedModel.CONFIDENCE,
                                       Qt.SortOrder.DescendingOrder)
-        self.errors_placeholder.setText(empty_message)
+        self.errors_empty_note.setText(empty_message)
         has_rows = bool(rows)
         self.errors_stack.setCurrentWidget(self.errors_view if has_rows
-                                           else self.errors_placeholder)
+                                           else self.errors_empty_note)
         for widget in (self.true_filter, self.predicted_filter, self.words_filter):
             widget.setEnabled(has_rows)
         self._update_count()

@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QToolTip, QWidget
 
+from gui.widgets.axes import integer_axis
 from gui.widgets.word_view import AWAY_COLOR, TOWARD_COLOR
 
 
@@ -25,7 +26,7 @@ def _style(chart: pg.PlotWidget) -> None:
         axis.setTextPen(pg.mkPen(text))
 
 
-def _placeholder(chart: pg.PlotWidget, text: str) -> None:
+def _empty_note(chart: pg.PlotWidget, text: str) -> None:
     """A grey note in the middle of an empty chart (instead of bare, meaningless axes)."""
     chart.setXRange(0, 1, padding=0)
     chart.setYRange(0, 1, padding=0)
@@ -69,7 +70,7 @@ class StrongestWordsChart(pg.PlotWidget):
         plot.getAxis("left").setStyle(showValues=True)
         if not labels:
             plot.getAxis("left").setTicks([[]])
-            _placeholder(self, "The words that pushed hardest will appear here.")
+            _empty_note(self, "The words that pushed hardest will appear here.")
             return
         count = len(labels)
         ys = np.arange(count)[::-1].astype(float)
@@ -130,7 +131,7 @@ class TrajectoryPlot(pg.PlotWidget):
     word_hovered = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"bottom": integer_axis("bottom")})
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
@@ -171,7 +172,7 @@ class TrajectoryPlot(pg.PlotWidget):
         for name in ("left", "bottom"):
             self.getAxis(name).setStyle(showValues=bool(len(words)))
         if not len(words):
-            _placeholder(self, "The probabilities after each word will appear here.")
+            _empty_note(self, "The probabilities after each word will appear here.")
             return
         xs, rows = self._line_points()
         for start, end in self.unread_runs():

@@ -282,3 +282,16 @@ def test_faithfulness_note_reads_as_plain_words(bundle):
     assert "hiding the word that pushes hardest toward neg, the predicted class" in note
     assert "hiding 1 random word" in note
     assert np.isfinite(explanation.comprehensiveness)
+
+
+def test_the_trajectory_counts_words_in_whole_numbers(qtbot):
+    from gui.widgets.explain_plots import TrajectoryPlot
+
+    plot = TrajectoryPlot()
+    qtbot.addWidget(plot)
+    values = np.array([[0.4, 0.6], [0.7, 0.3], [0.2, 0.8]])
+    plot.set_trajectory(values, ["negative", "positive"], [QColor("blue"), QColor("red")],
+                        ["not", "bad", "at"])
+    axis = plot.getAxis("bottom")
+    ticks = [v for _, level in axis.tickValues(0.5, 3.5, 400) for v in level]
+    assert ticks and all(float(v).is_integer() for v in ticks)

@@ -188,8 +188,8 @@ def test_loaded_model_shows_saved_figures_without_a_review_list(panel):
     assert panel.heading_label.text() == "Validation set · 4 reviews"
     assert panel.accuracy_card.value() == "75.0%"
     assert panel.misclassified_count() == 0
-    assert panel.errors_stack.currentWidget() is panel.errors_placeholder
-    assert "Evaluate on a labelled file" in panel.errors_placeholder.text()
+    assert panel.errors_stack.currentWidget() is panel.errors_empty_note
+    assert "Evaluate on a labelled file" in panel.errors_empty_note.text()
     assert panel.evaluate_button.isEnabled()
     assert "<a " not in panel.mistakes_label.text()  # nothing to filter, so no links
 
