@@ -13,6 +13,8 @@ from core.explain import METHODS, UNITS, Explainer, Explanation
 
 _BAR_WIDTH = 20
 
+GAP_WARNING = 0.01  # the completeness gap the engine aims for; beyond it, say so
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -116,6 +118,10 @@ def summary_lines(e: Explanation) -> list[str]:
                      f"{e.probabilities[e.target_class]:.3f} - {e.baseline_probability:.3f} "
                      f"(blank review) within {gap:.2%} ({e.steps} gradient evaluations"
                      f"{f' over {e.path_pieces} path pieces' if (e.path_pieces or 1) > 1 else ''})")
+        if gap > GAP_WARNING:
+            lines.append(f"Warning: the word scores miss that change by {gap:.1%}, more than "
+                         f"{GAP_WARNING:.0%}; read them as approximate (a shorter text or "
+                         "--method occlusion gives exact per-word effects).")
     lines.append(f"Took {_seconds(e.seconds)}")
     return lines
 
