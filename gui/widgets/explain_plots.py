@@ -55,6 +55,7 @@ class StrongestWordsChart(pg.PlotWidget):
         _style(self)
         self.getAxis("bottom").enableAutoSIPrefix(False)  # "x0.001" would hide the units
         self._labels: list[str] = []
+        self.set_bars([], [], "")
 
     def restyle(self) -> None:
         """Follow a light/dark theme switch."""
@@ -153,6 +154,7 @@ class TrajectoryPlot(pg.PlotWidget):
         self._hovered = -1
         self._unread: np.ndarray | None = None
         self.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.set_trajectory(np.zeros((0, 0)), [], [], [])
 
     def restyle(self) -> None:
         """Follow a light/dark theme switch."""

@@ -295,3 +295,15 @@ def test_the_trajectory_counts_words_in_whole_numbers(qtbot):
     axis = plot.getAxis("bottom")
     ticks = [v for _, level in axis.tickValues(0.5, 3.5, 400) for v in level]
     assert ticks and all(float(v).is_integer() for v in ticks)
+
+
+def test_empty_explanation_charts_say_what_will_appear_instead_of_bare_axes(qtbot):
+    import pyqtgraph as pg
+
+    from gui.widgets.explain_plots import StrongestWordsChart, TrajectoryPlot
+
+    for chart in (StrongestWordsChart(), TrajectoryPlot()):
+        qtbot.addWidget(chart)
+        notes = [item for item in chart.getPlotItem().items if isinstance(item, pg.TextItem)]
+        assert notes and "will appear here" in notes[0].toPlainText()
+        assert not chart.getAxis("bottom").style["showValues"]
