@@ -63,8 +63,6 @@ class ModelBundle:
 
     def save(self, path: str | Path) -> Path:
         """Write atomically: a crash mid-save leaves any earlier file at ``path`` untouched."""
-        from safetensors.torch import save_file
-
         target = resolve_model_path(Path(path), for_writing=True)
         source = self.info.get("source")
         check_outputs([target], [source] if isinstance(source, str) and source else [], "model")
@@ -81,19 +79,7 @@ class ModelBundle:
             "history": json.dumps(self.history),
             "info": json.dumps(self.info),
         }
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                             dir=target.parent)
-        os.close(handle)
-        try:
-            save_file(tensors, temp_name, metadata=metadata)
-            os.chmod(temp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a model is shared
-            with open(temp_name, "rb+") as stream:
-                os.fsync(stream.fileno())
-            os.replace(temp_name, target)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
-        return target
+        return write_safetensors(tensors, metadata, target)
 
     @classmethod
     def load(cls, path: str | Path) -> "ModelBundle":
@@ -135,6 +121,30 @@ class ModelBundle:
         metrics = parsed["metrics"] if isinstance(parsed["metrics"], dict) else {}
         info = parsed["info"] if isinstance(parsed["info"], dict) else {}
         return cls(config, scheme, tokenizer, vocab, model, metrics, history, info)
+
+
+def write_safetensors(tensors: dict[str, Any], metadata: dict[str, str], target: Path) -> Path:
+    """Write a safetensors file atomically and durably, readable as the user's umask allows.
+
+    A crash mid-save leaves any earlier file at ``target`` untouched; model bundles and
+    pretraining checkpoints both go through here so neither is left private (mkstemp's 0600)
+    or half-written.
+    """
+    from safetensors.torch import save_file
+
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                         dir=target.parent)
+    os.close(handle)
+    try:
+        save_file(tensors, temp_name, metadata=metadata)
+        os.chmod(temp_name, 0o666 & ~_umask())
+        with open(temp_name, "rb+") as stream:
+            os.fsync(stream.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return target
 
 
 def _umask() -> int:

@@ -10,15 +10,13 @@ settings), never the texts themselves.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
+from core.bundle import write_safetensors
 from core.config import TrainConfig
 from core.errors import BundleError, ReviewDataError
 from core.model.classifier import RecurrentClassifier
@@ -59,16 +57,7 @@ class PretrainedCheckpoint:
             "record": json.dumps(self.record.to_dict()),
         }
         tensors = {k: v.detach().to("cpu").contiguous() for k, v in self.tensors.items()}
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                             dir=target.parent)
-        os.close(handle)
-        try:
-            save_file(tensors, temp_name, metadata=metadata)
-            os.replace(temp_name, target)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
-        return target
+        return write_safetensors(tensors, metadata, target)
 
     @classmethod
     def load(cls, path: str | Path) -> "PretrainedCheckpoint":

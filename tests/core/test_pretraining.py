@@ -70,6 +70,21 @@ def test_checkpoint_starts_a_later_run_with_its_weights(table, tmp_path):
     assert outcome.bundle.pretraining == loaded.record
 
 
+def test_checkpoint_file_follows_the_users_umask(table, tmp_path):
+    import os
+    import stat
+
+    checkpoint = build_checkpoint(gather_texts(prepare_data(table, small())), small(),
+                                  kind="vectors")
+    previous = os.umask(0o022)
+    try:
+        path = checkpoint.save(tmp_path / "shared")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert list(tmp_path.glob("*.tmp")) == []
+
+
 def test_checkpoint_with_other_sizes_is_refused(table, tmp_path):
     config = small(pretrain="lm")
     checkpoint = build_checkpoint(gather_texts(prepare_data(table, config)), config)
