@@ -631,7 +631,21 @@ def _take_head(source: RecordSource, objects: Iterator[RawRecord]) -> list[RawRe
     return first
 
 
-class JsonLinesSource(_TextSource):
+class _ObjectSource(_TextSource):
+    """A source whose records are JSON objects (``self._objects``), read out by column name."""
+
+    _objects: Iterator[RawRecord]
+
+    def _align(self, record: RawRecord) -> RawRecord:
+        obj = record.values
+        return record._replace(values=[obj.get(name) for name in self.columns])
+
+    def _iter_raw(self) -> Iterator[RawRecord]:
+        for record in self._objects:
+            yield self._align(record)
+
+
+class JsonLinesSource(_ObjectSource):
     """JSON Lines: one object per line, streamed; columns come from the first objects."""
 
     format = "jsonl"
@@ -662,14 +676,6 @@ class JsonLinesSource(_TextSource):
             row += 1
             obj, problem = _as_object(value, f"line {number}")
             yield RawRecord(row, number, obj, None, problem)
-
-    def _align(self, record: RawRecord) -> RawRecord:
-        obj = record.values
-        return record._replace(values=[obj.get(name) for name in self.columns])
-
-    def _iter_raw(self) -> Iterator[RawRecord]:
-        for record in self._objects:
-            yield self._align(record)
 
 
 _SPACE_CHARS = " \t\r\n\ufeff"
@@ -793,7 +799,7 @@ class JsonArrayItems:
                 raise self._fault(f"expected ',' or ']' after item {row} of the list")
 
 
-class JsonSource(_TextSource):
+class JsonSource(_ObjectSource):
     """A JSON array of objects, read item by item; or an object holding one
     (``{"reviews": [...]}``, pandas' column layout), which must be loaded whole: files over
     1 GB of that kind are refused with a pointer to JSON Lines.
@@ -862,14 +868,6 @@ class JsonSource(_TextSource):
         if self._items is None:
             return super().fraction()
         return self._done / self.total_rows if self.total_rows else 1.0
-
-    def _align(self, record: RawRecord) -> RawRecord:
-        obj = record.values
-        return record._replace(values=[obj.get(name) for name in self.columns])
-
-    def _iter_raw(self) -> Iterator[RawRecord]:
-        for record in self._objects:
-            yield self._align(record)
 
 
 def _json_msg(exc: json.JSONDecodeError) -> str:
