@@ -198,10 +198,10 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
     target = analysis.target
     ordered = sorted(analysis.shown, key=lambda p: -abs(p.interaction))
     for phrase in ordered:
-        inner = analysis.word_scores[phrase.start:phrase.end]
-        if not np.isfinite(inner).any():
+        head = _head(analysis.word_scores, phrase)
+        if head is None:
             continue
-        head = phrase.start + int(np.nanargmax(np.abs(inner)))
+        inner = analysis.word_scores[phrase.start:phrase.end]
         head_score = float(analysis.word_scores[head])
         if head_score == 0 or phrase.score == 0 or (head_score > 0) == (phrase.score > 0):
             continue
@@ -217,16 +217,23 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
                 f"'{words[head]}' from {_side(head_score, target, classes)} to "
                 f"{_side(phrase.score, target, classes)}")
     for phrase in ordered:
-        inner = analysis.word_scores[phrase.start:phrase.end]
-        if not np.isfinite(inner).any():
+        head = _head(analysis.word_scores, phrase)
+        if head is None:
             continue
-        head = phrase.start + int(np.nanargmax(np.abs(inner)))
         head_score = float(analysis.word_scores[head])
         if head_score * phrase.interaction < 0 and abs(phrase.score) < abs(head_score):
             others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
             return (f"{_quoted(others)} weakens "
                     f"'{words[head]}' (still {_side(phrase.score, target, classes)})")
     return None
+
+
+def _head(word_scores: np.ndarray, phrase: PhraseScore) -> int | None:
+    """The phrase's word with the strongest score of its own; None when none was scored."""
+    inner = word_scores[phrase.start:phrase.end]
+    if not np.isfinite(inner).any():
+        return None
+    return phrase.start + int(np.nanargmax(np.abs(inner)))
 
 
 def _quoted(words: Sequence[str]) -> str:
