@@ -13,7 +13,12 @@ import sys
 from pathlib import Path
 
 from core.cli.progress import ProgressBar
-from core.cli.train import add_column_options, add_config_options, config_from_args
+from core.cli.train import (
+    add_column_options,
+    add_config_options,
+    config_from_args,
+    pretrain_printer,
+)
 from core.config import PRETRAIN_KINDS
 from core.io.output_paths import check_outputs, save_with_fallback
 from core.io.readers import read_reviews
@@ -21,7 +26,6 @@ from core.metrics import format_duration
 from core.text.tokenizer import Tokenizer
 from core.training.checkpoint import SUFFIX
 from core.training.dataset import prepare_data, tokenizer_settings
-from core.training.pretraining import PretrainCallbacks, PretrainProgress
 from core.training.trainer import TrainControl
 from core.training.unlabelled import (
     PretrainingTexts,
@@ -77,19 +81,10 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     control = TrainControl()
 
-    def on_batch(event: PretrainProgress) -> None:
-        bar.update(event.fraction, f"epoch {event.epoch}/{event.epochs} loss {event.loss:.3f} "
-                   f"(perplexity {event.perplexity:,.0f}) {event.tokens_per_second:,.0f} tok/s "
-                   f"ETA {format_duration(event.eta)}")
-
-    def on_epoch(epoch: int, loss: float) -> None:
-        bar.close()
-        print(f"epoch {epoch}: language-model loss {loss:.4f}")
-
     previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())
     try:
-        checkpoint = build_checkpoint(texts, config, callbacks=PretrainCallbacks(
-            on_batch, on_epoch, lambda message: print(message)), control=control)
+        checkpoint = build_checkpoint(texts, config, callbacks=pretrain_printer(bar),
+                                      control=control)
     finally:
         signal.signal(signal.SIGINT, previous)
     target, rescued = save_with_fallback(checkpoint.save, target, "checkpoint")

@@ -171,21 +171,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("Note: --unlabelled is used for pretraining (--pretrain) and virtual adversarial "
               "training only; with --init the checkpoint's pretraining stands.")
 
-    def on_pretrain_batch(event: PretrainProgress) -> None:
-        bar.update(event.fraction, f"pretraining epoch {event.epoch}/{event.epochs} loss "
-                   f"{event.loss:.3f} {event.tokens_per_second:,.0f} tok/s "
-                   f"ETA {format_duration(event.eta)}")
-
-    def on_pretrain_epoch(epoch: int, loss: float) -> None:
-        bar.close()
-        print(f"pretraining epoch {epoch}: language-model loss {loss:.4f}")
-
     previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())
     try:
         outcome = run_training(table, config, scheme,
                                TrainCallbacks(on_batch, on_epoch, lambda m: print(m)), control,
-                               unlabelled, init, PretrainCallbacks(
-                                   on_pretrain_batch, on_pretrain_epoch, lambda m: print(m)))
+                               unlabelled, init, pretrain_printer(bar, "pretraining epoch"))
     finally:
         signal.signal(signal.SIGINT, previous)
     bundle = outcome.bundle
@@ -264,3 +254,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
         short = text if len(text) <= 70 else text[:67] + "..."
         print(f"{prediction.label:<12} {probabilities}   {short}")
     return 0
+
+
+def pretrain_printer(bar: ProgressBar, name: str = "epoch") -> PretrainCallbacks:
+    """Pretraining progress on the bar, one line a finished epoch (train and pretrain share it)."""
+
+    def on_batch(event: PretrainProgress) -> None:
+        bar.update(event.fraction, f"{name} {event.epoch}/{event.epochs} loss {event.loss:.3f} "
+                   f"(perplexity {event.perplexity:,.0f}) {event.tokens_per_second:,.0f} tok/s "
+                   f"ETA {format_duration(event.eta)}")
+
+    def on_epoch(epoch: int, loss: float) -> None:
+        bar.close()
+        print(f"{name} {epoch}: language-model loss {loss:.4f}")
+
+    return PretrainCallbacks(on_batch, on_epoch, print)
