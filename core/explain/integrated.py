@@ -6,13 +6,15 @@ to the real one (on a 600-word IMDB review, P(positive) jumped from 0.03 to 0.79
 the path, most of it within 0.1%): 50 Gauss-Legendre points spread over the whole path then
 miss the jump and the scores add up to 2% of the change instead of 100%.
 
-So the nodes go where f moves. Forward passes alone (a fraction of the cost of a gradient)
-scan f along the path, finer wherever it changes a lot; the path is then cut into ``steps / 2``
-pieces that each hold an equal share of |df| (plus an even share of the length), and each
-piece gets a two-point Gauss-Legendre rule: the same ``steps`` gradient evaluations as the
-plain rule, placed where the integral happens. Every piece has a known exact total,
-f(end) - f(start), so each piece's error is measured, and only the pieces that still miss
-are refined further. All nodes of a rule run as one batched forward and backward pass.
+So the nodes go where f moves. Forward passes alone (a third of the cost of a gradient)
+scan f along the path, finer wherever it moves; the path is then cut, at scan points, into
+``steps / 2`` pieces that each hold an equal share of |df| (plus an even share of the
+length), and each piece gets a two-point Gauss-Legendre rule. Every piece has a known exact
+total, f(end) - f(start), so before any gradient is spent a smooth interpolant of the scan
+predicts which pieces the rule would miss, and those are cut further; after, each piece's
+error is measured and the pieces whose misses make up the gap are halved, round by round.
+All nodes of a round run as one batched forward and backward pass (core.explain.
+recurrent_path on the CPU: hand-written recurrences that skip the weight gradients).
 
 The scores are a sum over pieces of the same straight-path integral, so they are still
 integrated gradients, just computed accurately.
@@ -27,6 +29,7 @@ import torch
 from torch import Tensor
 
 from core.explain.attribution import backward_ready, model_device
+from core.explain.recurrent_path import RecurrentPath, supported
 from core.model.classifier import RecurrentClassifier
 from core.text.vocabulary import PAD_INDEX
 
@@ -34,13 +37,15 @@ GAP_TOLERANCE = 0.01
 MAX_NODES = 1200  # gradient evaluations an explanation may spend refining
 NODE_BUDGET = 240_000  # ... and positions x evaluations: ~10 s of one CPU core at most
 _BATCH_BUDGET = 24_000  # positions x evaluations per forward/backward batch (memory)
-_SCAN_POINTS = 16  # first cut of the path into equal pieces
+_SCAN_POINTS = 32  # first cut of the path into equal pieces
 _MAX_SCAN = 400  # path points the forward-only scan may look at
 _PIECE_NODES = 2  # Gauss-Legendre points per piece (exact for cubics; pieces end up small)
-_SPLIT = 4  # a piece whose f changes too much is cut into this many
-_MAX_DEPTH = 10  # pre-cuts down to widths of 1/16/4**10, about 6e-8
+_SPLIT = 16  # a scan cell whose f changes too much is cut into at most this many
+_MAX_DEPTH = 8  # scan rounds: 16-fold zooms reach widths far below float32's reach
+_ROUND_PIECES = 16  # pieces halved per refinement round at most
+_SCAN_SHARES = 48  # the scan resolves f's travel into about this many steps
 _MIN_WIDTH = 1e-6  # scan cells this narrow are not cut again (float32 path points blur)
-_JUMP_WIDTH = 1e-3  # pieces this narrow that still miss are treated as one jump (_jump)
+_JUMP_WIDTH = 1e-5  # pieces this narrow that still miss are treated as one jump (_jump)
 
 
 # A review that moves the probability by less than this from a blank one has its gap judged
@@ -89,6 +94,9 @@ class _Path:
             self.inputs = model.embedding(token_ids)
             self.baseline = model.embedding(torch.full_like(token_ids, PAD_INDEX))
         self.evaluations = 0
+        # The hand-written recurrences where they apply (CPU float32), autograd otherwise.
+        self.fast = (RecurrentPath(model, self.inputs[0], self.baseline[0])
+                     if device.type == "cpu" and supported(model) else None)
 
     def probabilities(self, embedded: Tensor) -> Tensor:
         lengths = self.lengths.expand(embedded.size(0))
@@ -102,6 +110,8 @@ class _Path:
     @torch.no_grad()
     def values(self, alphas: np.ndarray) -> np.ndarray:
         """f(target) at points of the path: forward passes only."""
+        if self.fast is not None:
+            return self.fast.probabilities(np.asarray(alphas, dtype=float))[:, self.target]
         chunk = max(1, _BATCH_BUDGET // self.length)
         out = [self.probabilities(self.point(alphas[i:i + chunk]))[:, self.target]
                for i in range(0, len(alphas), chunk)]
@@ -110,6 +120,9 @@ class _Path:
     def gradients(self, alphas: np.ndarray) -> np.ndarray:
         """[K, T] gradient of f at each path point, dotted with (input - baseline) per
         position: one batched forward and backward pass per chunk of points."""
+        if self.fast is not None:
+            self.evaluations += len(alphas)
+            return self.fast.gradients(np.asarray(alphas, dtype=float), self.target)[1]
         chunk = max(1, _BATCH_BUDGET // self.length)
         delta = self.inputs - self.baseline
         out = []
@@ -149,137 +162,276 @@ def integrated_gradients(model: RecurrentClassifier, ids: np.ndarray, target: in
     gap it ends with is reported, never hidden.
     """
     path = _Path(model, ids, target)
+    limit = min(max_nodes, budget // max(1, path.length))
     with backward_ready(model):
-        ends = path.values(np.array([1.0, 0.0]))
-        probability, baseline_probability = float(ends[0]), float(ends[1])
-        change = probability - baseline_probability
-        # The same yardstick as relative_gap, so "refined until within tolerance" and the
-        # gap the panel reports agree, tiny changes included.
-        allowed = (tolerance or 0.0) * max(abs(change), MIN_JUDGED_CHANGE)
         if tolerance is None:
+            ends = path.values(np.array([1.0, 0.0]))
+            probability, baseline_probability = float(ends[0]), float(ends[1])
             scores = path.pieces(np.zeros(1), np.ones(1), steps)[0]
-            gap, pieces = abs(scores.sum() - change), 1
+            gap, pieces = abs(scores.sum() - (probability - baseline_probability)), 1
         else:
-            scores, gap, pieces = _placed(path, change, allowed, steps,
-                                          min(max_nodes, budget // max(1, path.length)))
+            edges, values = _scan(path, tolerance)
+            probability, baseline_probability = float(values[-1]), float(values[0])
+            scores, gap, pieces = _placed(path, edges, values, tolerance, steps, limit)
     return IntegratedGradientsResult(scores=scores, probability=probability,
                                      baseline_probability=baseline_probability,
                                      completeness_gap=float(gap),
                                      steps=path.evaluations, pieces=pieces)
 
 
-def _placed(path: _Path, change: float, allowed: float, steps: int,
+def _allowed(change: float, tolerance: float) -> float:
+    """The gap allowed: the same yardstick as relative_gap, so "refined until within
+    tolerance" and the gap the panel reports agree, tiny changes included."""
+    return tolerance * max(abs(change), MIN_JUDGED_CHANGE)
+
+
+def _scan(path: _Path, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """f on a grid of the path, ends included, finer wherever f moves: forward passes only.
+
+    A cell whose f moves by more than a share of the whole way f travels is cut into as many
+    parts as it holds such shares (2 to 16), so a jump is zoomed into 16-fold per round and a
+    few rounds reach the width float32 path points can still tell apart.
+    """
+    edges = np.linspace(0.0, 1.0, _SCAN_POINTS + 1)
+    values = path.values(edges)
+    allowed = _allowed(values[-1] - values[0], tolerance)
+    for _ in range(_MAX_DEPTH):
+        moves, widths = np.abs(np.diff(values)), np.diff(edges)
+        # a share of how far f travels (more than its net change where it goes up and down)
+        step = max(moves.sum() / _SCAN_SHARES, allowed)
+        moving = np.flatnonzero((moves > step) & (widths > _MIN_WIDTH))
+        parts = np.clip(np.ceil(moves[moving] / step), 2, _SPLIT).astype(np.int64)
+        room = _MAX_SCAN - len(edges)
+        if not len(moving) or room <= 0:
+            break
+        if (parts - 1).sum() > room:  # the largest moves first, within the scan's budget
+            order = np.argsort(-moves[moving], kind="stable")
+            keep = order[np.cumsum(parts[order] - 1) <= room]
+            moving, parts = moving[np.sort(keep)], parts[np.sort(keep)]
+            if not len(moving):
+                break
+        new = np.concatenate([np.linspace(edges[i], edges[i + 1], k + 1)[1:-1]
+                              for i, k in zip(moving, parts)])
+        edges, values = _merged(edges, values, new, path.values(new))
+    return edges, values
+
+
+def _merged(edges: np.ndarray, values: np.ndarray, new: np.ndarray, new_values: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    merged = np.concatenate([edges, new])
+    order = np.argsort(merged, kind="stable")
+    return merged[order], np.concatenate([values, new_values])[order]
+
+
+def _placed(path: _Path, edges: np.ndarray, values: np.ndarray, tolerance: float, steps: int,
             limit: int) -> tuple[np.ndarray, float, int]:
-    """Pieces of equal |df| share, two Gauss-Legendre nodes each, then refinement."""
-    edges, values = _scan(path, change, allowed)
+    """Pieces of equal |df| share, two Gauss-Legendre nodes each, then refinement.
+
+    Cuts are scan points, so every piece's exact total f(end) - f(start) is known without
+    another pass. Before any gradient is spent, the pieces a smooth interpolant of the scan
+    predicts to be badly integrated are cut further at scan points; after, the pieces whose
+    measured error makes up the gap are halved, round by round, until the gap is within
+    tolerance or the budget is spent.
+    """
+    change = float(values[-1] - values[0])
+    allowed = _allowed(change, tolerance)
     widths, moves = np.diff(edges), np.abs(np.diff(values))
     # Cells the scan could not resolve (f still jumps across a sliver of the path) are
     # pieces of their own, integrated by the jump rule; the rest gets the equal-share rule.
-    steep = np.flatnonzero((moves > max(abs(change) / 20, allowed)) & (widths < _JUMP_WIDTH))
-    count = max(1, steps // _PIECE_NODES)
-    if count == 1:
-        cuts = np.array([0.0, 1.0])
-    else:
-        mass = moves.copy()
-        mass[steep] = 0.0
-        mass = mass + max(mass.sum(), 1e-12) * widths  # half where f moves, half even
-        cumulative = np.concatenate([[0.0], np.cumsum(mass)])
-        cuts = np.interp(np.linspace(0.0, cumulative[-1], count + 1), cumulative, edges)
-    cuts = np.unique(np.concatenate([cuts, [0.0, 1.0], edges[steep], edges[steep + 1]]))
-    cut_values = np.interp(cuts, edges, values)
-    known = np.isin(cuts, edges)
-    cut_values[known] = values[np.searchsorted(edges, cuts[known])]
-    if (~known).any():
-        cut_values[~known] = path.values(cuts[~known])  # forward passes: exact piece totals
-    jumps = np.isin(cuts[:-1], edges[steep]) & np.isin(cuts[1:], edges[steep + 1])
-    contributions = np.zeros((len(cuts) - 1, path.length))
-    smooth = np.flatnonzero(~jumps)
-    if len(smooth):
-        contributions[smooth] = path.pieces(cuts[:-1][smooth], cuts[1:][smooth], _PIECE_NODES)
-    for piece in np.flatnonzero(jumps):
-        contributions[piece] = _jump(path, cuts[piece], cuts[piece + 1], cut_values[piece],
-                                     cut_values[piece + 1])
-    gap = abs(contributions.sum() - change)
-    # Then refine the pieces whose own total misses f(end) - f(start), worst first.
-    while gap > allowed:
-        errors = np.abs(contributions.sum(axis=1) - np.diff(cut_values))
-        worst = np.argsort(-errors)[:8]
-        worst = worst[errors[worst] > 1e-9]
-        narrow = worst[np.diff(cuts)[worst] < _JUMP_WIDTH]
-        for piece in narrow:  # a jump: its known total split by the gradient at its middle
-            contributions[piece] = _jump(path, cuts[piece], cuts[piece + 1],
-                                         cut_values[piece], cut_values[piece + 1])
-        worst = np.setdiff1d(worst, narrow)
-        cost = len(worst) * _SPLIT * _PIECE_NODES
-        if not len(narrow) and (not len(worst) or path.evaluations + cost > limit):
+    steep = (moves > max(abs(change) / 20, allowed)) & (widths < _JUMP_WIDTH)
+    count = max(1, (steps - int(steep.sum())) // _PIECE_NODES)
+    cumulative = _cumulative_mass(edges, values, steep)
+    wanted = np.interp(np.linspace(0.0, cumulative[-1], count + 1), cumulative,
+                       np.arange(len(edges), dtype=float))
+    steep_cells = np.flatnonzero(steep)
+    cuts = np.unique(np.concatenate([np.round(wanted).astype(np.int64), [0, len(edges) - 1],
+                                     steep_cells, steep_cells + 1]))
+    jumps = steep[cuts[:-1]] & (cuts[1:] == cuts[:-1] + 1)
+    cuts = _presplit(edges, values, cuts, jumps, allowed, steps + steps // 2)
+    jumps = steep[cuts[:-1]] & (cuts[1:] == cuts[:-1] + 1)
+    starts, ends = edges[cuts[:-1]], edges[cuts[1:]]
+    lows, highs = values[cuts[:-1]], values[cuts[1:]]
+    contributions = _contributions(path, starts, ends, lows, highs, jumps)
+    totals = highs - lows
+    gap = contributions.sum() - change
+    while abs(gap) > allowed:
+        errors = contributions.sum(axis=1) - totals
+        # the worst pieces, as many as it takes for the others' misses to add up to half the
+        # allowed gap even if none of them cancel (relying on cancelling misses makes the gap
+        # swing from one side to the other round after round)
+        order = np.argsort(-np.abs(errors), kind="stable")
+        rest = np.abs(errors[order])[::-1].cumsum()[::-1]  # misses of order[i:]
+        within = np.flatnonzero(rest <= allowed / 2)
+        take = int(within[0]) if len(within) else len(order)
+        chosen = order[:min(take, _ROUND_PIECES)]
+        chosen = chosen[np.abs(errors[chosen]) > 1e-12]
+        narrow = chosen[(ends - starts)[chosen] < _JUMP_WIDTH]
+        wide = np.setdiff1d(chosen, narrow)
+        cost = len(wide) * 2 * _PIECE_NODES + len(narrow)
+        if not len(chosen) or path.evaluations + cost > limit:
             break
-        if len(worst) and path.evaluations + cost <= limit:
-            cuts, cut_values, contributions = _refine(path, cuts, cut_values, contributions,
-                                                      worst)
-        gap = abs(contributions.sum() - change)
-    return contributions.sum(axis=0), float(gap), len(cuts) - 1
+        if len(narrow):  # a jump: its known total split by the gradient at its middle
+            contributions[narrow] = _contributions(path, starts[narrow], ends[narrow],
+                                                   lows[narrow], highs[narrow],
+                                                   np.ones(len(narrow), dtype=bool))
+        if len(wide):
+            starts, ends, lows, highs, contributions = _halve(
+                path, edges, values, starts, ends, lows, highs, contributions, wide)
+            totals = highs - lows
+        gap = contributions.sum() - change
+    return contributions.sum(axis=0), float(abs(gap)), len(starts)
 
 
-def _jump(path: _Path, start: float, end: float, low: float, high: float) -> np.ndarray:
-    """[T] the contribution of a piece too narrow to integrate where f jumps by high - low.
+def _presplit(edges: np.ndarray, values: np.ndarray, cuts: np.ndarray, jumps: np.ndarray,
+              allowed: float, most: int) -> np.ndarray:
+    """Cut pieces further, at scan points, where the scan predicts the two-point rule to miss.
 
-    Forward passes find where f crosses the middle of the jump; the jump's exact total is
-    split among positions like the gradient there. If f follows a sigmoid along one direction
-    across the piece (a saturated gate switching), that is the exact integral; the total is
-    exact in any case.
+    The prediction integrates the derivative of a shape-preserving cubic through the scan
+    (Fritsch-Carlson) with the piece's nodes and compares it with the piece's known total: no
+    model pass. Pieces are cut worst first while the predicted misses add up to more than half
+    the allowed gap and the first batch stays within ``most`` nodes.
     """
-    change = float(high - low)
-    middle = 0.5 * (low + high)
-    for _ in range(3):  # narrow the crossing 8-fold per round, forward passes only
-        points = np.linspace(start, end, 9)
-        values = path.values(points[1:-1])
-        values = np.concatenate([[low], values, [high]])
-        above = (values - middle) * np.sign(high - low) >= 0
-        cell = max(0, int(np.argmax(above)) - 1)
-        start, end, low, high = points[cell], points[cell + 1], values[cell], values[cell + 1]
-    gradient = path.gradients(np.array([0.5 * (start + end)]))[0]
+    slopes = _monotone_slopes(edges, values)
+    mass = _cumulative_mass(edges, values)
+    x, w = gauss_legendre(_PIECE_NODES)
+    cuts = cuts.copy()
+    while _PIECE_NODES * (len(cuts) - 1) < most:
+        a, b = edges[cuts[:-1]], edges[cuts[1:]]
+        nodes = a[:, None] + (b - a)[:, None] * x[None, :]
+        predicted = (_hermite_slope(edges, values, slopes, nodes) * w).sum(1) * (b - a)
+        miss = np.abs(predicted - (values[cuts[1:]] - values[cuts[:-1]]))
+        miss[jumps | (cuts[1:] - cuts[:-1] < 2)] = 0.0  # jumps; pieces with no scan point in
+        if miss.sum() <= allowed / 2:
+            break
+        worst = int(np.argmax(miss))
+        if miss[worst] == 0.0:
+            break
+        inside = np.arange(cuts[worst] + 1, cuts[worst + 1])
+        middle = 0.5 * (mass[cuts[worst]] + mass[cuts[worst + 1]])  # at equal mass
+        cuts = np.insert(cuts, worst + 1, inside[int(np.argmin(np.abs(mass[inside] - middle)))])
+        jumps = np.insert(jumps, worst + 1, False)
+    return cuts
+
+
+def _monotone_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Fritsch-Carlson slopes at the points of (x, y): the cubic through them keeps its shape."""
+    secant = np.diff(y) / np.diff(x)
+    slopes = np.empty_like(y)
+    slopes[0], slopes[-1] = secant[0], secant[-1]
+    if len(x) > 2:
+        h = np.diff(x)
+        w1, w2 = 2 * h[1:] + h[:-1], h[1:] + 2 * h[:-1]
+        same = secant[:-1] * secant[1:] > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = (w1 + w2) / (w1 / secant[:-1] + w2 / secant[1:])
+        slopes[1:-1] = np.where(same, mean, 0.0)
+    return slopes
+
+
+def _hermite_slope(x: np.ndarray, y: np.ndarray, slopes: np.ndarray, at: np.ndarray
+                   ) -> np.ndarray:
+    """Derivative of the cubic Hermite interpolant of (x, y, slopes) at points ``at``."""
+    i = np.clip(np.searchsorted(x, at, side="right") - 1, 0, len(x) - 2)
+    h = x[i + 1] - x[i]
+    s = (at - x[i]) / h
+    return ((y[i + 1] - y[i]) * (6 * s - 6 * s * s) / h
+            + slopes[i] * (3 * s * s - 4 * s + 1) + slopes[i + 1] * (3 * s * s - 2 * s))
+
+
+def _contributions(path: _Path, starts: np.ndarray, ends: np.ndarray, lows: np.ndarray,
+                   highs: np.ndarray, jumps: np.ndarray) -> np.ndarray:
+    """[pieces, T]: two Gauss-Legendre nodes per smooth piece and the jump rule for jumps,
+    all gradients in one batch."""
+    x, w = gauss_legendre(_PIECE_NODES)
+    smooth, steep = np.flatnonzero(~jumps), np.flatnonzero(jumps)
+    widths = ends - starts
+    nodes = (starts[smooth, None] + widths[smooth, None] * x[None, :]).ravel()
+    middles = _crossings(path, starts[steep], ends[steep], lows[steep], highs[steep])
+    grads = path.gradients(np.concatenate([nodes, middles]))
+    out = np.zeros((len(starts), path.length))
+    count = len(smooth) * _PIECE_NODES
+    if count:
+        out[smooth] = np.einsum("pnt,n,p->pt",
+                                grads[:count].reshape(len(smooth), _PIECE_NODES, -1),
+                                w, widths[smooth])
+    for row, piece in enumerate(steep):
+        out[piece] = _jump(grads[count + row], float(highs[piece] - lows[piece]))
+    return out
+
+
+def _crossings(path: _Path, starts: np.ndarray, ends: np.ndarray, lows: np.ndarray,
+               highs: np.ndarray) -> np.ndarray:
+    """Where f crosses the middle of each jump: forward passes narrow every jump 8-fold per
+    round, all jumps in one batch, until they are too narrow for float32 path points."""
+    starts, ends, lows, highs = starts.copy(), ends.copy(), lows.copy(), highs.copy()
+    for _ in range(3):
+        wide = np.flatnonzero(ends - starts > _MIN_WIDTH)
+        if not len(wide):
+            break
+        points = np.linspace(starts[wide], ends[wide], 9, axis=1)  # [jumps, 9]
+        inner = path.values(points[:, 1:-1].ravel()).reshape(len(wide), 7)
+        for row, jump in enumerate(wide):
+            line = np.concatenate([[lows[jump]], inner[row], [highs[jump]]])
+            middle = 0.5 * (lows[jump] + highs[jump])
+            above = (line - middle) * np.sign(highs[jump] - lows[jump]) >= 0
+            cell = max(0, int(np.argmax(above)) - 1)
+            starts[jump], ends[jump] = points[row, cell], points[row, cell + 1]
+            lows[jump], highs[jump] = line[cell], line[cell + 1]
+    return 0.5 * (starts + ends)
+
+
+def _jump(gradient: np.ndarray, change: float) -> np.ndarray:
+    """[T] the contribution of a piece too narrow to integrate where f jumps by ``change``:
+    that exact total split among positions like the gradient where f crosses the middle of
+    the jump. If f follows a sigmoid along one direction across the piece (a saturated gate
+    switching), that is the exact integral; the total is exact in any case."""
     total = float(gradient.sum())
     return gradient * (change / total) if total * change > 0 else \
         np.abs(gradient) * (change / max(float(np.abs(gradient).sum()), 1e-30))
 
 
-def _scan(path: _Path, change: float, allowed: float) -> tuple[np.ndarray, np.ndarray]:
-    """f on a grid of the path that is finer wherever f moves: forward passes only."""
-    edges = np.linspace(0.0, 1.0, _SCAN_POINTS + 1)
-    values = path.values(edges)
-    step = max(abs(change) / 20, allowed)
-    for _ in range(_MAX_DEPTH):
-        moving = np.flatnonzero((np.abs(np.diff(values)) > step)
-                                & (np.diff(edges) > _MIN_WIDTH))
-        if not len(moving) or len(edges) + len(moving) * (_SPLIT - 1) > _MAX_SCAN:
-            break
-        edges, values = _split(path, edges, values, moving, _SPLIT)
-    return edges, values
+def _halve(path: _Path, edges: np.ndarray, values: np.ndarray, starts: np.ndarray,
+           ends: np.ndarray, lows: np.ndarray, highs: np.ndarray, contributions: np.ndarray,
+           pieces: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Cut the given pieces in two halves of equal mass (module docstring: f's move plus an
+    even share of the length), at a scan point when one is close to that middle, else at the
+    middle itself (where f is then computed), and integrate only the halves."""
+    mass = _cumulative_mass(edges, values)
+    middles = np.interp(0.5 * (np.interp(starts[pieces], edges, mass)
+                               + np.interp(ends[pieces], edges, mass)), mass, edges)
+    known = np.full(len(pieces), np.nan)
+    for row, piece in enumerate(pieces):
+        inside = np.flatnonzero((edges > starts[piece]) & (edges < ends[piece]))
+        if not len(inside):
+            continue
+        low, high = np.interp([starts[piece], ends[piece]], edges, mass)
+        pick = inside[int(np.argmin(np.abs(mass[inside] - 0.5 * (low + high))))]
+        if abs(mass[pick] - 0.5 * (low + high)) <= 0.25 * (high - low):
+            middles[row], known[row] = edges[pick], values[pick]
+    missing = np.isnan(known)
+    if missing.any():
+        known[missing] = path.values(middles[missing])
+    new_starts = np.concatenate([starts[pieces], middles])
+    new_ends = np.concatenate([middles, ends[pieces]])
+    new_lows = np.concatenate([lows[pieces], known])
+    new_highs = np.concatenate([known, highs[pieces]])
+    fresh = _contributions(path, new_starts, new_ends, new_lows, new_highs,
+                           np.zeros(len(new_starts), dtype=bool))
+    keep = np.setdiff1d(np.arange(len(starts)), pieces)
+    starts = np.concatenate([starts[keep], new_starts])
+    order = np.argsort(starts, kind="stable")
+    return (starts[order], np.concatenate([ends[keep], new_ends])[order],
+            np.concatenate([lows[keep], new_lows])[order],
+            np.concatenate([highs[keep], new_highs])[order],
+            np.concatenate([contributions[keep], fresh])[order])
 
 
-def _split(path: _Path, edges: np.ndarray, values: np.ndarray, pieces: np.ndarray,
-           parts: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut the given pieces into ``parts`` equal ones, scanning f at the new points."""
-    new = np.concatenate([np.linspace(edges[i], edges[i + 1], parts + 1)[1:-1] for i in pieces])
-    merged = np.concatenate([edges, new])
-    order = np.argsort(merged, kind="stable")
-    return merged[order], np.concatenate([values, path.values(new)])[order]
-
-
-def _refine(path: _Path, edges: np.ndarray, values: np.ndarray, contributions: np.ndarray,
-            pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split the given pieces and recompute only their contributions."""
-    new_edges, new_values = _split(path, edges, values, pieces, _SPLIT)
-    old_starts = edges[:-1]
-    kept = {float(old_starts[i]): contributions[i] for i in range(len(old_starts))
-            if i not in set(pieces.tolist())}
-    starts, ends = new_edges[:-1], new_edges[1:]
-    fresh = np.array([i for i, start in enumerate(starts) if float(start) not in kept],
-                     dtype=np.int64)
-    computed = path.pieces(starts[fresh], ends[fresh], _PIECE_NODES)
-    rows = np.empty((len(starts), contributions.shape[1]))
-    rows[fresh] = computed
-    for i, start in enumerate(starts):
-        if float(start) in kept:
-            rows[i] = kept[float(start)]
-    return new_edges, new_values, rows
+def _cumulative_mass(edges: np.ndarray, values: np.ndarray,
+                     skip: np.ndarray | None = None) -> np.ndarray:
+    """Cumulative mass at the scan points: |df| of every cell (``skip``: cells left out) plus
+    as much again spread evenly over the length."""
+    moves = np.abs(np.diff(values))
+    if skip is not None:
+        moves = np.where(skip, 0.0, moves)
+    mass = moves + max(moves.sum(), 1e-12) * np.diff(edges)
+    return np.concatenate([[0.0], np.cumsum(mass)])

@@ -1,0 +1,316 @@
+"""f and its integrated-gradients integrand along the straight path of one review, fast on CPU.
+
+Integrated gradients needs, at many points x(a) = baseline + a * delta of one review, the
+target probability and the gradient dotted with delta at every position. Through torch's
+modules that costs a full autograd pass per batch, weight gradients included, with the
+first layer's input product recomputed for every point. Here, for the recurrent layers as
+RecurrentClassifier builds them (float32, CPU):
+
+- the first layer's input products are linear in a: W x(a) + b = (W baseline + b) + a W delta,
+  so both parts are computed once per review and every point costs one multiply-add;
+- the recurrences run as hand-written loops over time with both directions stacked in one
+  batched product per step, and their backward pass computes only what the gradient with
+  respect to the inputs needs (no weight gradients, step coefficients precomputed for all
+  steps at once);
+- the gradient never goes back to the embeddings: grad_x . delta = grad_pre . (W delta), the
+  pre-activation gradient against the products computed once.
+
+Pooling, the classifier and any deeper layers run through autograd (the model's own pooling
+code, so every pooling is covered). Tests compare values and integrands with autograd through
+the model for every cell, direction, depth and pooling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from core.model.classifier import RecurrentClassifier
+
+# Float32 numbers per evaluation point and position the backward pass keeps: bounds a batch.
+_SAVED_PER_GATE = 4
+_BATCH_BYTES = 256 * 1024 * 1024
+
+
+def supported(model: RecurrentClassifier) -> bool:
+    """Plain float32 single-layer modules on the CPU, as RecurrentClassifier builds them."""
+    modules = list(model.forward_layers) + list(model.backward_layers)
+    return isinstance(model, RecurrentClassifier) and all(
+        type(m) in (nn.LSTM, nn.GRU, nn.RNN)
+        and m.num_layers == 1 and not m.bidirectional and m.bias and m.batch_first
+        and getattr(m, "proj_size", 0) == 0 and getattr(m, "nonlinearity", "tanh") == "tanh"
+        and m.weight_hh_l0.dtype == torch.float32 and m.weight_hh_l0.device.type == "cpu"
+        for m in modules)
+
+
+@dataclass
+class _Layer:
+    """One layer, its directions stacked on a leading axis D; LSTM gates reordered o, i, f, g
+    so that the three sigmoid gates come first and the step coefficients of i, f, g are one
+    contiguous block."""
+
+    cell: str
+    hidden: int
+    w_ih_t: Tensor  # [D, in, G]
+    w_hh_t: Tensor  # [D, H, G]
+    w_hh: Tensor  # [D, G, H]
+    bias: Tensor  # [D, 1, G]: biases added with the input (GRU: b_ih only)
+    b_hh: Tensor | None  # [D, 1, G]: GRU only, added to W_hh h (the reset gate scales b_hn)
+
+
+def _layer(modules: list[nn.RNNBase], cell: str) -> _Layer:
+    hidden = modules[0].hidden_size
+    order = (torch.cat([torch.arange(3 * hidden, 4 * hidden), torch.arange(0, 3 * hidden)])
+             if cell == "lstm" else None)
+
+    def rows(t: Tensor) -> Tensor:
+        t = t.detach()
+        return t[order] if order is not None else t
+
+    w_ih = torch.stack([rows(m.weight_ih_l0) for m in modules])  # [D, G, in]
+    w_hh = torch.stack([rows(m.weight_hh_l0) for m in modules]).contiguous()  # [D, G, H]
+    if cell == "gru":
+        bias = torch.stack([m.bias_ih_l0.detach() for m in modules])
+        b_hh = torch.stack([m.bias_hh_l0.detach() for m in modules]).unsqueeze(1)
+    else:
+        bias = torch.stack([rows(m.bias_ih_l0) + rows(m.bias_hh_l0) for m in modules])
+        b_hh = None
+    return _Layer(cell, hidden, w_ih.transpose(1, 2).contiguous(),
+                  w_hh.transpose(1, 2).contiguous(), w_hh, bias.unsqueeze(1), b_hh)
+
+
+class _Inputs:
+    """A layer's input pre-activations, handed out one step at a time: [T, D, K, G] given
+    whole (deeper layers), or ``start + a * along`` for the first layer (never built whole:
+    one step's slice stays in cache)."""
+
+    def __init__(self, whole: Tensor | None = None, start: Tensor | None = None,
+                 along: Tensor | None = None, alphas: Tensor | None = None) -> None:
+        self.whole, self.start, self.along, self.alphas = whole, start, along, alphas
+        if whole is not None:
+            self.steps, self.batch = whole.size(0), whole.size(2)
+        else:
+            assert start is not None and alphas is not None
+            self.steps, self.batch = start.size(0), alphas.size(1)
+
+    def fill(self, t: int, out: Tensor) -> Tensor:
+        if self.whole is not None:
+            return out.copy_(self.whole[t])
+        return torch.addcmul(self.start[t], self.alphas, self.along[t], out=out)
+
+
+def _forward(layer: _Layer, inputs: _Inputs, save: bool) -> tuple[Tensor, dict[str, Tensor]]:
+    """States [T, D, K, H]; with ``save``, what ``_backward`` needs (the gate activations
+    of every step and the LSTM cells)."""
+    steps, batch = inputs.steps, inputs.batch
+    directions, size, width = layer.w_hh_t.size(0), layer.hidden, layer.w_hh_t.size(2)
+    states = layer.w_hh_t.new_empty(steps, directions, batch, size)
+    act = layer.w_hh_t.new_empty(steps if save else 1, directions, batch, width)
+    h = states.new_zeros(directions, batch, size)
+    saved: dict[str, Tensor] = {"act": act, "states": states}
+    if layer.cell == "lstm":
+        cells = states.new_empty(steps if save else 2, directions, batch, size)
+        tanh_cells = states.new_empty(steps, directions, batch, size) if save else None
+        c = states.new_zeros(directions, batch, size)
+        for t in range(steps):
+            gates = inputs.fill(t, act[t if save else 0])
+            if t:
+                gates.baddbmm_(h, layer.w_hh_t)
+            gates[..., :3 * size].sigmoid_()
+            gates[..., 3 * size:].tanh_()
+            out, i, f, g = (gates[..., k * size:(k + 1) * size] for k in range(4))
+            c = torch.mul(f, c, out=cells[t if save else t % 2]).addcmul_(i, g)
+            squashed = (torch.tanh(c, out=tanh_cells[t]) if tanh_cells is not None
+                        else torch.tanh(c))
+            h = torch.mul(out, squashed, out=states[t])
+        if save:
+            saved.update(cells=cells, tanh_cells=tanh_cells)
+    elif layer.cell == "gru":
+        assert layer.b_hh is not None
+        from_hidden = states.new_empty(steps if save else 1, directions, batch, size)
+        for t in range(steps):
+            gates = inputs.fill(t, act[t if save else 0])
+            hh = torch.baddbmm(layer.b_hh, h, layer.w_hh_t)
+            rz = gates[..., :2 * size].add_(hh[..., :2 * size]).sigmoid_()
+            hh_new = from_hidden[t if save else 0].copy_(hh[..., 2 * size:])
+            new = gates[..., 2 * size:].addcmul_(rz[..., :size], hh_new).tanh_()
+            h = torch.sub(h, new, out=states[t]).mul_(rz[..., size:]).add_(new)
+        saved["from_hidden"] = from_hidden
+    else:
+        for t in range(steps):
+            gates = inputs.fill(t, act[t if save else 0])
+            if t:
+                gates.baddbmm_(h, layer.w_hh_t)
+            states[t] = gates.tanh_()
+            h = states[t]
+    return states, saved
+
+
+def _backward(layer: _Layer, grad: Tensor, saved: dict[str, Tensor],
+              along: Tensor | None = None) -> Tensor:
+    """From the gradient ``grad`` [T, D, K, H] with respect to the states: the gradient
+    [T, D, K, G] with respect to the input pre-activations, or with ``along`` [T, D, 1, G]
+    only its dot product with ``along`` per step, [T, D, K] (the whole gradient is then
+    never stored). Everything is computed per step, on tensors that stay in cache."""
+    steps, directions, batch, size = grad.shape
+    width = layer.w_hh.size(1)
+    act, states = saved["act"], saved["states"]
+    keep = along is None
+    d_pre = grad.new_empty(steps if keep else 2, directions, batch, width)
+    dots = grad.new_empty(steps, directions, batch, 1) if along is not None else None
+    d_c = grad.new_zeros(directions, batch, size) if layer.cell == "lstm" else None
+    carry = None  # what step t's gradient gets from step t + 1
+    for t in range(steps - 1, -1, -1):
+        now = d_pre[t if keep else t % 2]
+        if carry is None:
+            d_h = grad[t]
+        elif layer.cell == "gru":
+            d_h = carry.add_(grad[t])
+        else:
+            d_h = torch.baddbmm(grad[t], carry, layer.w_hh)
+        if layer.cell == "rnn":
+            h = states[t]
+            torch.mul(d_h, 1.0 - h * h, out=now)
+            carry = now
+        elif layer.cell == "lstm":
+            assert d_c is not None
+            gates = act[t]
+            out, i, f, g = (gates[..., k * size:(k + 1) * size] for k in range(4))
+            squashed = saved["tanh_cells"][t]
+            previous = saved["cells"][t - 1] if t else None
+            through = d_h * out
+            d_c.add_(through)
+            through.mul_(squashed)  # d_h o tanh(c)
+            d_c.addcmul_(through, squashed, value=-1.0)  # d_c += d_h o (1 - tanh(c)^2)
+            torch.addcmul(through, through, out, value=-1.0, out=now[..., :size])
+            torch.mul(d_c, g, out=now[..., size:2 * size]).mul_(i - i * i)
+            if previous is None:
+                now[..., 2 * size:3 * size].zero_()
+            else:
+                torch.mul(d_c, previous, out=now[..., 2 * size:3 * size]).mul_(f - f * f)
+            torch.mul(d_c, i, out=now[..., 3 * size:]).addcmul_(now[..., 3 * size:], g * g,
+                                                                 value=-1.0)
+            d_c.mul_(f)
+            carry = now
+        else:  # GRU: h' = n + z (h - n), n = tanh(x_n + r (W_hn h + b_hn))
+            gates = act[t]
+            reset, update, new = (gates[..., k * size:(k + 1) * size] for k in range(3))
+            d_new = torch.mul(d_h, 1.0 - update).mul_(1.0 - new * new)
+            hh_new = saved["from_hidden"][t]
+            torch.mul(d_new, hh_new, out=now[..., :size]).mul_(reset - reset * reset)
+            before = states[t - 1] if t else torch.zeros_like(new)
+            torch.mul(d_h, before - new, out=now[..., size:2 * size]).mul_(
+                update - update * update)
+            now[..., 2 * size:] = d_new
+            if t:
+                d_hidden = now.clone()
+                d_hidden[..., 2 * size:].mul_(reset)
+                carry = torch.baddbmm(d_h * update, d_hidden, layer.w_hh)
+        if dots is not None:
+            torch.bmm(now, along[t].transpose(1, 2), out=dots[t])
+    return d_pre if dots is None else dots[..., 0]
+
+
+class _Recurrence(torch.autograd.Function):
+    """A deeper layer inside autograd: pre-activations [T, D, K, G] -> states [T, D, K, H]."""
+
+    @staticmethod
+    def forward(ctx, pre: Tensor, layer: _Layer) -> Tensor:  # noqa: D102
+        states, saved = _forward(layer, _Inputs(whole=pre), save=True)
+        ctx.layer, ctx.saved = layer, saved
+        return states
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # noqa: D102
+        return _backward(ctx.layer, grad.contiguous(), ctx.saved), None
+
+
+def _time_major(x: Tensor, directions: int) -> Tensor:
+    """Batch-first input [K, T, in] as [T, D, K, in]: reading order, then reversed."""
+    parts = [x, x.flip(1)][:directions]
+    return torch.stack(parts, dim=0).permute(2, 0, 1, 3)
+
+
+def _reading_order(states: Tensor) -> Tensor:
+    """States [T, D, K, H] as the model's outputs [K, T, D*H] in reading order."""
+    parts = [states[:, 0]]
+    if states.size(1) > 1:
+        parts.append(states[:, 1].flip(0))
+    return torch.cat(parts, dim=-1).transpose(0, 1)
+
+
+class RecurrentPath:
+    """The straight path from ``baseline`` [T, E] to ``inputs`` [T, E] through ``model``."""
+
+    def __init__(self, model: RecurrentClassifier, inputs: Tensor, baseline: Tensor) -> None:
+        if not supported(model):
+            raise ValueError("the recurrent path needs float32 CPU layers")
+        self.model = model
+        self.length = inputs.size(0)
+        directions = 2 if model.bidirectional else 1
+        self.layers = [
+            _layer([m] + ([model.backward_layers[i]] if model.bidirectional else []),
+                   model.cell)
+            for i, m in enumerate(model.forward_layers)]
+        first = self.layers[0]
+        delta = _time_major((inputs - baseline).detach().unsqueeze(0), directions)[:, :, 0]
+        start = _time_major(baseline.detach().unsqueeze(0), directions)[:, :, 0]
+        # [T, D, G]: the first layer's input products, at the baseline and along delta
+        self.along = torch.einsum("tde,deg->tdg", delta, first.w_ih_t).unsqueeze(2)
+        self.at_start = (torch.einsum("tde,deg->tdg", start, first.w_ih_t)
+                         + first.bias[:, 0]).unsqueeze(2)
+        self.lengths = torch.tensor([self.length])
+        saved_floats = _SAVED_PER_GATE * directions * first.w_hh_t.size(2) * self.length
+        self.chunk = max(1, _BATCH_BYTES // (4 * saved_floats))
+
+    def _first_inputs(self, alphas: np.ndarray) -> _Inputs:
+        a = torch.as_tensor(alphas, dtype=torch.float32).view(1, -1, 1)
+        return _Inputs(start=self.at_start, along=self.along, alphas=a)
+
+    def _head(self, states: Tensor) -> Tensor:
+        """Class probabilities [K, C] from the first layer's states [T, D, K, H]."""
+        model = self.model
+        x = _reading_order(states)
+        for layer in self.layers[1:]:
+            directions = layer.w_ih_t.size(0)
+            pre = torch.einsum("tdki,dig->tdkg", _time_major(x, directions), layer.w_ih_t)
+            x = _reading_order(_Recurrence.apply(pre + layer.bias, layer))
+        lengths = self.lengths.expand(x.size(0))
+        return torch.softmax(model.classifier(model.pool(x, lengths)), dim=1)
+
+    @torch.no_grad()
+    def probabilities(self, alphas: np.ndarray) -> np.ndarray:
+        """[K, C] class probabilities at path points ``alphas``: forward passes only."""
+        out = []
+        for i in range(0, len(alphas), self.chunk):
+            states, _ = _forward(self.layers[0], self._first_inputs(alphas[i:i + self.chunk]),
+                                 save=False)
+            out.append(self._head(states).double().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.model.classifier.out_features))
+
+    def gradients(self, alphas: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:
+        """(P(target) [K], integrand [K, T]): the gradient of P(target) at each point dotted
+        with delta at each position."""
+        values, rows = [], []
+        first = self.layers[0]
+        for i in range(0, len(alphas), self.chunk):
+            with torch.no_grad():
+                states, saved = _forward(first, self._first_inputs(alphas[i:i + self.chunk]),
+                                         save=True)
+            leaf = states.requires_grad_(True)
+            with torch.enable_grad():
+                chosen = self._head(leaf)[:, target]
+                (grad,) = torch.autograd.grad(chosen.sum(), leaf)
+            with torch.no_grad():
+                dots = _backward(first, grad.contiguous(), saved, self.along)  # [T, D, K]
+                scores = dots[:, 0].t()
+                if dots.size(1) > 1:
+                    scores = scores + dots[:, 1].flip(0).t()
+            values.append(chosen.detach().double().numpy())
+            rows.append(scores.double().numpy())
+        if not rows:
+            return np.zeros(0), np.zeros((0, self.length))
+        return np.concatenate(values), np.concatenate(rows)
