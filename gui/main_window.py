@@ -83,10 +83,16 @@ PANELS: tuple[PanelEntry, ...] = (
     PanelEntry("Data", DataPanel, "open", tells={
         "table_ready": "_on_table_ready", "table_cleared": "_on_table_cleared",
         "file_opened": "_on_file_opened", "columns_changed": "_on_columns_changed",
-        "explain_requested": "explain_text"}),
-    PanelEntry("Train", TrainPanel, "train", listens={"table_changed": "set_data"}, tells={
+        "explain_requested": "explain_text",
+        "add_unlabelled_requested": "_on_unlabelled_files_chosen",
+        "clear_unlabelled_requested": "_on_unlabelled_clear_requested"},
+        listens={"unlabelled_changed": "show_unlabelled"}),
+    PanelEntry("Train", TrainPanel, "train", listens={
+        "table_changed": "set_data", "unlabelled_files_added": "add_unlabelled_paths",
+        "unlabelled_cleared": "clear_unlabelled"}, tells={
         "training_started": "_on_training_started",
-        "training_finished": "_on_training_finished"}),
+        "training_finished": "_on_training_finished",
+        "unlabelled_changed": "_on_unlabelled_changed"}),
     PanelEntry("Results", ResultsPanel, "model", listens={
         "outcome_ready": "show_training_outcome", "model_loaded": "show_metrics_only",
         "model_changed": "set_bundle"},
@@ -141,6 +147,10 @@ class MainWindow(QMainWindow):
     model_loaded = Signal(object)  # ModelBundle opened from a file
     outcome_ready = Signal(object)  # TrainingOutcome of a finished run
     explain_requested = Signal(str)  # a review to explain
+    # The added unlabelled files: one list, the Train tab's; the Data tab shows it and asks.
+    unlabelled_changed = Signal(object)  # UnlabelledState from the Train tab
+    unlabelled_files_added = Signal(list)  # paths chosen in the Data tab
+    unlabelled_cleared = Signal()  # Clear pressed in the Data tab
 
     def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None,
                  *, panels: tuple[PanelEntry, ...] = PANELS) -> None:
@@ -161,6 +171,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._wire()
         self._restore()
+        self._on_unlabelled_changed(self.train_panel.unlabelled_state())  # the first state
         self._update_actions()
         self.statusBar().showMessage("Open a review file to begin (File > Open reviews, or "
                                      "drop a file here).")
@@ -360,6 +371,15 @@ class MainWindow(QMainWindow):
         self.set_bundle(outcome.bundle, "")
         self.outcome_ready.emit(outcome)
         self._update_actions()
+
+    def _on_unlabelled_changed(self, state: Any) -> None:
+        self.unlabelled_changed.emit(state)
+
+    def _on_unlabelled_files_chosen(self, paths: list[str]) -> None:
+        self.unlabelled_files_added.emit(paths)
+
+    def _on_unlabelled_clear_requested(self) -> None:
+        self.unlabelled_cleared.emit()
 
     # -- models --------------------------------------------------------------------------------
     def set_bundle(self, bundle: ModelBundle, path: str = "") -> None:

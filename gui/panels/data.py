@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPoint, Qt, QThread, Signal
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -47,6 +48,9 @@ from gui.panels.base import Panel, preview
 from gui.widgets.axes import integer_axis
 from gui.widgets.empty_state import show_data, show_empty
 from gui.workers import JobContext, JobHandle
+
+if TYPE_CHECKING:
+    from gui.panels.train import UnlabelledState  # plain data the Train tab sends
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +133,9 @@ class DataPanel(Panel):
     columns_changed = Signal(str, object, object, object)  # path, text, label, split
     file_opened = Signal(str)
     explain_requested = Signal(str)
+    # The list of added unlabelled files is the Train tab's; these ask it to change.
+    add_unlabelled_requested = Signal(list)  # paths chosen here
+    clear_unlabelled_requested = Signal()
 
     STOP_TIMEOUT_MS = 10000
     PREVIEW_SIZE = (1200, 700)
@@ -143,6 +150,7 @@ class DataPanel(Panel):
         self._updating = False
         self._read_token: object | None = None
         self._before_open: tuple[str, str, FilePreview | None] = ("", "", None)
+        self.unlabelled_state: UnlabelledState | None = None  # None: no Train tab has said
         self._build()
         self._show_table_state()
         self._show_reading()  # no empty progress box or live Stop button before a read
@@ -268,10 +276,31 @@ class DataPanel(Panel):
         summary.addWidget(self.counts_label)
         summary.addWidget(self.skipped_button, 0, Qt.AlignmentFlag.AlignLeft)
 
+        unlabelled_box = QGroupBox("Unlabelled reviews")
+        unlabelled = QVBoxLayout(unlabelled_box)
+        self.unlabelled_label = QLabel("")
+        self.unlabelled_label.setObjectName("unlabelledSummary")
+        self.unlabelled_label.setWordWrap(True)
+        self.add_unlabelled_button = QPushButton("Add unlabelled files…")
+        self.add_unlabelled_button.setToolTip(
+            "Review files whose texts pretraining (and virtual adversarial training) also "
+            "learn from; their labels, if any, are ignored. Shared with the Train tab.")
+        self.add_unlabelled_button.clicked.connect(self.choose_unlabelled)
+        self.clear_unlabelled_button = QPushButton("Clear")
+        self.clear_unlabelled_button.setToolTip("Forget the added unlabelled files")
+        self.clear_unlabelled_button.clicked.connect(self.clear_unlabelled_requested)
+        unlabelled_buttons = QHBoxLayout()
+        unlabelled_buttons.addWidget(self.add_unlabelled_button)
+        unlabelled_buttons.addWidget(self.clear_unlabelled_button)
+        unlabelled_buttons.addStretch(1)
+        unlabelled.addWidget(self.unlabelled_label)
+        unlabelled.addLayout(unlabelled_buttons)
+
         right = QVBoxLayout()
         right.addWidget(scheme_box)
         right.addWidget(balance_box, 1)
         right.addWidget(summary_box)
+        right.addWidget(unlabelled_box)
         right_widget = QWidget()
         right_widget.setLayout(right)
         right_widget.setFixedWidth(340)
@@ -618,6 +647,7 @@ class DataPanel(Panel):
             box.setEnabled(has_labels)
         self.skipped_button.setEnabled(table is not None and bool(table.skipped))
         self._update_explain_button()
+        self._show_unlabelled()
         if table is None:
             self.counts_label.setText("No reviews read yet.")
             self.scheme_note.setText("")
@@ -631,8 +661,8 @@ class DataPanel(Panel):
                  f"{'' if skipped == 1 else 's'} skipped."]
         unlabelled = sum(1 for row in table.skipped if row.reason.startswith("no label"))
         if unlabelled:
-            lines.append(f"{unlabelled:,} of them have text but no label: pretraining can "
-                         "learn from them (Train tab, Unlabelled reviews).")
+            lines.append(f"{unlabelled:,} of them have text but no label (see Unlabelled "
+                         "reviews below).")
         if not has_labels:
             lines.append("No label column: pick one to train a model.")
         elif self.scheme is not None:
@@ -696,6 +726,37 @@ class DataPanel(Panel):
             if self.scheme is not None:
                 self._draw_bars(self.scheme.classes, self.bar_counts)
         super().changeEvent(event)
+
+    # -- unlabelled reviews -----------------------------------------------------------------
+    def spare_rows(self) -> int:
+        """Rows of the open file with text but no label (the reader set them aside)."""
+        if self.table is None:
+            return 0
+        return sum(1 for row in self.table.skipped if row.reason.startswith("no label"))
+
+    def show_unlabelled(self, state: UnlabelledState) -> None:
+        """The Train tab's added files and whether its settings use unlabelled reviews."""
+        self.unlabelled_state = state
+        self._show_unlabelled()
+
+    def choose_unlabelled(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add unlabelled reviews",
+                                                dialogs.start_folder(self.last_folder or None),
+                                                REVIEWS_FILTER)
+        if paths:
+            self.add_unlabelled_requested.emit(list(paths))
+
+    def _show_unlabelled(self) -> None:
+        self.unlabelled_label.setText(unlabelled_summary(self.spare_rows(),
+                                                         self.unlabelled_state))
+        state = self.unlabelled_state
+        editable = state is None or state.editable
+        self.add_unlabelled_button.setEnabled(editable)
+        self.clear_unlabelled_button.setEnabled(editable and state is not None
+                                                and bool(state.files))
+        tip = "" if state is None else "\n".join(f"{name}: {count:,} reviews"
+                                                  for name, count in state.files)
+        self.unlabelled_label.setToolTip(tip)
 
     # -- skipped rows ---------------------------------------------------------------------------
     def show_skipped(self) -> None:
@@ -786,6 +847,41 @@ def _balance_warning(classes: list[str], counts: list[int]) -> str:
     return ("⚠ " + "; ".join(notes) + ". The model may rarely predict "
             + ("it" if len(notes) == 1 else "them")
             + ": merge classes or move the cut points.")
+
+
+def unlabelled_summary(spare: int, state: UnlabelledState | None) -> str:
+    """The Data tab's lines about unlabelled reviews: how many, from where, and whether the
+    current training settings will read them (and how to make them)."""
+    files = state.files if state is not None else ()
+    added = state.reviews if state is not None else 0
+    total = spare + added
+    parts = []
+    if spare:
+        parts.append(f"{spare:,} row{'' if spare == 1 else 's'} of this file without a label")
+    if files:
+        names = ", ".join(name for name, _ in files[:3])
+        if len(files) > 3:
+            names += f" and {len(files) - 3} more"
+        parts.append(f"{added:,} in {len(files)} added file{'' if len(files) == 1 else 's'} "
+                     f"({names})")
+    uses = " and ".join(state.used_by) if state is not None else ""
+    if total:
+        lines = [f"<b>{total:,}</b> unlabelled review{'' if total == 1 else 's'}: "
+                 + "; ".join(parts) + "."]
+        if uses:
+            lines.append(f"Will be used by {uses}, as set in the Train tab.")
+        elif state is not None:
+            lines.append(f"<span style='color: {WARNING_COLOR};'>Not used with the current "
+                         "settings: in the Train tab, set Pretraining to Word vectors or "
+                         "Language model, or Adversarial to Virtual adversarial.</span>")
+    else:
+        lines = ["No unlabelled reviews yet (rows with text but no label, or files added "
+                 "here)."]
+        lines.append(f"Add files to give {uses} more text to learn from." if uses else
+                     "Pretraining can learn from them; it is set in the Train tab.")
+    if state is not None and state.reading:
+        lines.append(f"Reading {state.reading} file{'' if state.reading == 1 else 's'}…")
+    return "<br>".join(lines)
 
 
 def _short(name: str, limit: int = 12) -> str:

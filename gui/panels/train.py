@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from core.config import PRESETS, TrainConfig, preset
 from core.errors import ReviewDataError
-from core.io.readers import read_reviews
+from core.io.readers import ReadCancelled, read_reviews
 from core.io.table import ReviewTable
 from core.metrics import format_duration
 from core.text.labels import LabelScheme
@@ -125,9 +125,34 @@ class PretrainEpoch:
     loss: float
 
 
+def unlabelled_uses(config: TrainConfig) -> tuple[str, ...]:
+    """What in ``config`` reads unlabelled reviews, in words; empty when nothing does."""
+    uses = []
+    if config.pretrain != "off":
+        uses.append(f"pretraining ({PRETRAIN_NAMES[config.pretrain].lower()})")
+    if config.adversarial == "vat":
+        uses.append("virtual adversarial training")
+    return tuple(uses)
+
+
 def wants_unlabelled(config: TrainConfig) -> bool:
     """Whether the run reads unlabelled reviews (pretraining or virtual adversarial)."""
-    return config.pretrain != "off" or config.adversarial == "vat"
+    return bool(unlabelled_uses(config))
+
+
+@dataclass(frozen=True)
+class UnlabelledState:
+    """The added unlabelled files and whether the settings use them: what the Data tab shows
+    of the list this panel owns (plain data, so it can travel in a signal)."""
+
+    files: tuple[tuple[str, int], ...] = ()  # (file name, reviews) of each added file
+    used_by: tuple[str, ...] = ()  # what in the current settings reads them
+    reading: int = 0  # files still being read
+    editable: bool = True  # False while a run is on (it has taken its copy of the list)
+
+    @property
+    def reviews(self) -> int:
+        return sum(count for _, count in self.files)
 
 
 def count_parameters(config: TrainConfig, num_classes: int, vocab_size: int | None = None) -> int:
@@ -182,6 +207,7 @@ class TrainPanel(Panel):
     training_started = Signal(object)  # TrainConfig
     run_ended = Signal()  # after training_finished, or after a failure or early cancel
     parameter_count_changed = Signal(int)
+    unlabelled_changed = Signal(object)  # UnlabelledState, when the list or its use changes
 
     PREVIEW_SIZE = (1200, 720)
 
@@ -198,6 +224,8 @@ class TrainPanel(Panel):
         self.batches_seen = 0
         self.epochs_seen: list[EpochSummary] = []
         self.last_outcome: TrainingOutcome | None = None
+        self._unlabelled_reading = 0
+        self._unlabelled_shown: UnlabelledState | None = None
         self._count_timer = QTimer(self, singleShot=True, interval=120)
         self._count_timer.timeout.connect(self._update_parameter_count)
         self._build()
@@ -254,7 +282,7 @@ class TrainPanel(Panel):
                                               "labels, if any, are ignored.")
         self.add_unlabelled_button.clicked.connect(self._choose_unlabelled)
         self.clear_unlabelled_button = QPushButton("Clear")
-        self.clear_unlabelled_button.clicked.connect(lambda: self.set_unlabelled([]))
+        self.clear_unlabelled_button.clicked.connect(self.clear_unlabelled)
         self.unlabelled: list[ReviewTable] = []
 
         self._fields: dict[str, QWidget] = {
@@ -472,6 +500,7 @@ class TrainPanel(Panel):
             return
         self.preset_combo.setCurrentText(self._matching_preset())
         self.patience.setEnabled(self.early_stopping.isChecked() and not self.running)
+        self._show_unlabelled()
         self._count_timer.start()
 
     def _update_parameter_count(self) -> JobHandle | None:
@@ -528,7 +557,6 @@ class TrainPanel(Panel):
             name = table.path.rsplit("/", 1)[-1] if table.path else "reviews"
             self.data_label.setText(f"{len(table):,} reviews from {name}; classes: "
                                     f"{', '.join(scheme.classes)}")
-        self.set_unlabelled(self.unlabelled)
         self._update_controls()
         self._count_timer.start()
 
@@ -664,16 +692,39 @@ class TrainPanel(Panel):
     def set_unlabelled(self, tables: list[ReviewTable]) -> None:
         """Extra review files for pretraining and virtual adversarial training."""
         self.unlabelled = list(tables)
+        self._show_unlabelled()
+
+    def clear_unlabelled(self) -> None:
+        """Forget the added files (the Clear button of either tab)."""
+        self.set_unlabelled([])
+
+    def unlabelled_state(self) -> UnlabelledState:
+        """The added files and their use by the current settings, for the Data tab."""
+        return UnlabelledState(
+            files=tuple((_file_name(t), len(t)) for t in self.unlabelled),
+            used_by=unlabelled_uses(self.config()), reading=self._unlabelled_reading,
+            editable=not self.running)
+
+    def _show_unlabelled(self) -> None:
+        """Refresh this tab's line and tell the window when the state changed."""
+        state = self.unlabelled_state()
         spare = self._spare_rows()
         parts = []
         if spare:
             parts.append(f"{spare:,} rows of the loaded file have no label")
-        if self.unlabelled:
-            names = ", ".join(Path(t.path).name for t in self.unlabelled)
-            parts.append(f"{sum(len(t) for t in self.unlabelled):,} reviews added ({names})")
-        self.unlabelled_label.setText("; ".join(parts) + "." if parts
-                                      else "No unlabelled reviews added.")
+        if state.files:
+            names = ", ".join(name for name, _ in state.files)
+            parts.append(f"{state.reviews:,} reviews added ({names})")
+        if state.reading:
+            parts.append(f"reading {state.reading} file{'' if state.reading == 1 else 's'}…")
+        text = "; ".join(parts) + "." if parts else "No unlabelled reviews added."
+        if (spare or state.files) and not state.used_by:
+            text += " Not used with these settings: turn on pretraining or virtual adversarial."
+        self.unlabelled_label.setText(text)
         self.clear_unlabelled_button.setEnabled(bool(self.unlabelled))
+        if state != self._unlabelled_shown:
+            self._unlabelled_shown = state
+            self.unlabelled_changed.emit(state)
 
     def _spare_rows(self) -> int:
         """Rows the reader set aside for having no label: pretraining reads them."""
@@ -684,14 +735,72 @@ class TrainPanel(Panel):
     def _choose_unlabelled(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Add unlabelled reviews",
                                                 dialogs.start_folder(None), REVIEWS_FILTER)
-        if not paths:
-            return
+        if paths:
+            self.add_unlabelled_paths(paths)
 
-        def read(_ctx: Any) -> list[ReviewTable]:
-            return [read_reviews(path, label_column="") for path in paths]
+    def add_unlabelled_paths(self, paths: list[str]) -> JobHandle | None:
+        """Read ``paths`` as unlabelled reviews in a worker and add them (from either tab).
 
-        self.run_job(read, on_finished=lambda tables: self.set_unlabelled(
-            self.unlabelled + tables), side=True)
+        The file open in the Data tab is refused: its rows without a label are read already,
+        and reading it again would feed its labelled rows, test rows included, to pretraining.
+        A file that cannot be read is named in one message; the others are still added.
+        """
+        assert self.thread() is QThread.currentThread()
+        if self.running:
+            return None
+        loaded = _same_file_key(self._table.path) if self._table and self._table.path else None
+        have = {_same_file_key(t.path) for t in self.unlabelled if t.path}
+        problems: list[str] = []
+        todo: list[str] = []
+        for path in dict.fromkeys(str(p) for p in paths):
+            key = _same_file_key(path)
+            if key == loaded:
+                problems.append(f"{path}: this is the file open in the Data tab. Its rows "
+                                "without a label are used already; add other files here.")
+            elif key not in have:
+                todo.append(path)
+        if not todo:
+            self._report_unlabelled_problems(problems)
+            return None
+
+        def read(ctx: JobContext) -> tuple[list[ReviewTable], list[str]]:
+            tables, errors = [], []
+            for path in todo:
+                try:
+                    tables.append(read_reviews(path, label_column="",
+                                               cancel=ctx.is_cancelled))
+                except ReadCancelled:
+                    break
+                except ReviewDataError as error:
+                    errors.append(str(error))
+            return tables, errors
+
+        def done(result: tuple[list[ReviewTable], list[str]]) -> None:
+            tables, errors = result
+            self.set_unlabelled(self.unlabelled + tables)
+            if tables:
+                self.status_message.emit(
+                    f"Added {sum(len(t) for t in tables):,} unlabelled reviews from "
+                    + ", ".join(_file_name(t) for t in tables) + ".")
+            self._report_unlabelled_problems(problems + errors)
+
+        def failed(message: str, _details: str) -> None:
+            self._report_unlabelled_problems([*problems, message])
+
+        def ended() -> None:
+            self._unlabelled_reading -= len(todo)
+            self._show_unlabelled()
+
+        handle = self.run_job(read, on_finished=done, on_failed=failed, on_ended=ended,
+                              side=True)
+        if handle is not None:
+            self._unlabelled_reading += len(todo)
+            self._show_unlabelled()
+        return handle
+
+    def _report_unlabelled_problems(self, problems: list[str]) -> None:
+        if problems:
+            dialogs.show_error(self, "Cannot add these unlabelled reviews", "\n\n".join(problems))
 
     def _show_epoch(self, summary: EpochSummary) -> None:
         self.epochs_seen.append(summary)
@@ -769,6 +878,7 @@ class TrainPanel(Panel):
         self.pretrain_epochs.setEnabled(self.pretrain.currentData() == "lm"
                                         or self.pretrain.currentData() == "vectors")
         self.patience.setEnabled(self.early_stopping.isChecked() and not running)
+        self._show_unlabelled()
 
     def run_actions(self) -> list[QAction]:
         """The run controls, for the main window's Training menu."""
@@ -782,6 +892,18 @@ class TrainPanel(Panel):
         table = sample_table()
         self.set_data(table, make_scheme("auto", table.labels or []))
         self.set_config(preset("Fast").replace(epochs=3))
+
+
+def _file_name(table: ReviewTable) -> str:
+    return Path(table.path).name if table.path else "(reviews in memory)"
+
+
+def _same_file_key(path: str) -> str:
+    """One spelling per file, so the same file added twice (or the loaded one) is caught."""
+    try:
+        return str(Path(path).resolve())
+    except OSError:
+        return str(path)
 
 
 def _spin(low: int, high: int, step: int = 1, suffix: str = "") -> QSpinBox:
