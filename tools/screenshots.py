@@ -2,14 +2,19 @@
 
 First every tab as a newcomer finds it (``empty-<tab>.png``), then: trains on the sample
 reviews with the Train tab's defaults, explains a negated review, runs a small comparison and
-a batch analysis, and saves one PNG per tab. Run it on a screen or under Xvfb:
+a batch analysis, and saves one PNG per tab. Last, the Data tab with unlabelled reviews
+(``data_unlabelled.png``: a copy of the sample with some labels blanked, one added unlabelled
+file, pretraining on). Run it on a screen or under Xvfb:
 
     xvfb-run -a -s "-screen 0 1280x800x24" python tools/screenshots.py [--out docs/screenshots]
+
+``--only data_unlabelled`` takes that last shot alone (no training run).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
 import tempfile
@@ -30,6 +35,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--epochs", type=int, default=0,
                         help="epochs of the sample run (0: the Train tab's defaults)")
+    parser.add_argument("--only", choices=["data_unlabelled"],
+                        help="take this shot alone")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -64,7 +71,40 @@ def main() -> None:
         window.grab().save(str(path))
         print(f"saved {path}")
 
+    def data_unlabelled() -> None:
+        """The sample with its last 300 labels blanked, plus an unlabelled file, pretraining
+        on (both written to a temporary folder; no review enters the repository)."""
+        from core.io.readers import read_reviews
+
+        folder = Path(tempfile.mkdtemp())
+        sample = read_reviews(ROOT / "resources" / "sample_reviews.csv")
+        labelled = folder / "hotel_and_app_reviews.csv"
+        with open(labelled, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["review", "stars"])
+            for index, (text, label) in enumerate(zip(sample.texts, sample.labels or [])):
+                writer.writerow([text, label if index < 900 else ""])
+        extra = folder / "reviews_without_stars.csv"
+        with open(extra, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["review"])
+            writer.writerows([text] for text in sample.texts[:400])
+        window.tabs.setCurrentWidget(window.data_panel)
+        window.data_panel.open_path(str(labelled))
+        wait(window.data_panel.table_ready)
+        train = window.train_panel
+        train.pretrain.setCurrentIndex(train.pretrain.findData("lm"))
+        train.add_unlabelled_paths([str(extra)])
+        while train.unlabelled_state().reading:
+            pause(100)
+        shot("data_unlabelled")
+
     pause(1500)
+    if args.only == "data_unlabelled":
+        data_unlabelled()
+        window.close()
+        app.quit()
+        return
     for index in range(window.tabs.count()):  # the empty states, disabled tabs included
         enabled = window.tabs.isTabEnabled(index)
         window.tabs.setTabEnabled(index, True)
@@ -110,6 +150,7 @@ def main() -> None:
         wait(batch.analysis_finished)
         shot("batch")
 
+    data_unlabelled()
     window.close()
     app.quit()
 

@@ -754,9 +754,7 @@ class DataPanel(Panel):
         self.add_unlabelled_button.setEnabled(editable)
         self.clear_unlabelled_button.setEnabled(editable and state is not None
                                                 and bool(state.files))
-        tip = "" if state is None else "\n".join(f"{name}: {count:,} reviews"
-                                                  for name, count in state.files)
-        self.unlabelled_label.setToolTip(tip)
+        self.unlabelled_label.setToolTip("" if state is None else state.tooltip())
 
     # -- skipped rows ---------------------------------------------------------------------------
     def show_skipped(self) -> None:
@@ -858,12 +856,9 @@ def unlabelled_summary(spare: int, state: UnlabelledState | None) -> str:
     parts = []
     if spare:
         parts.append(f"{spare:,} row{'' if spare == 1 else 's'} of this file without a label")
-    if files:
-        names = ", ".join(name for name, _ in files[:3])
-        if len(files) > 3:
-            names += f" and {len(files) - 3} more"
+    if state is not None and files:
         parts.append(f"{added:,} in {len(files)} added file{'' if len(files) == 1 else 's'} "
-                     f"({names})")
+                     f"({state.shown_names()})")
     uses = " and ".join(state.used_by) if state is not None else ""
     if total:
         lines = [f"<b>{total:,}</b> unlabelled review{'' if total == 1 else 's'}: "

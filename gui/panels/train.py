@@ -154,6 +154,17 @@ class UnlabelledState:
     def reviews(self) -> int:
         return sum(count for _, count in self.files)
 
+    def shown_names(self, most: int = 3, chars: int = 30) -> str:
+        """The file names for a narrow label: a long name shortened in the middle, at most
+        ``most`` names and then how many more (the full list goes in a tooltip)."""
+        names = [n if len(n) <= chars else n[:chars // 2 - 1] + "…" + n[-(chars // 2):]
+                 for n, _ in self.files[:most]]
+        more = len(self.files) - most
+        return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+    def tooltip(self) -> str:
+        return "\n".join(f"{name}: {count:,} reviews" for name, count in self.files)
+
 
 def count_parameters(config: TrainConfig, num_classes: int, vocab_size: int | None = None) -> int:
     """Parameters of the model the config would build with ``vocab_size`` words (the
@@ -713,14 +724,14 @@ class TrainPanel(Panel):
         if spare:
             parts.append(f"{spare:,} rows of the loaded file have no label")
         if state.files:
-            names = ", ".join(name for name, _ in state.files)
-            parts.append(f"{state.reviews:,} reviews added ({names})")
+            parts.append(f"{state.reviews:,} reviews added ({state.shown_names()})")
         if state.reading:
             parts.append(f"reading {state.reading} file{'' if state.reading == 1 else 's'}…")
         text = "; ".join(parts) + "." if parts else "No unlabelled reviews added."
         if (spare or state.files) and not state.used_by:
             text += " Not used with these settings: turn on pretraining or virtual adversarial."
         self.unlabelled_label.setText(text)
+        self.unlabelled_label.setToolTip(state.tooltip())
         self.clear_unlabelled_button.setEnabled(bool(self.unlabelled))
         if state != self._unlabelled_shown:
             self._unlabelled_shown = state

@@ -127,3 +127,16 @@ def test_the_open_file_cannot_be_added_as_unlabelled(qtbot, window, reviews, mon
     add_from_data_tab(qtbot, window, monkeypatch, reviews)
     assert window.train_panel.unlabelled == []
     assert dialog_log.errors and "file open in the Data tab" in dialog_log.errors[0][1]
+
+
+def test_long_and_many_file_names_are_shortened_for_the_narrow_boxes():
+    from gui.panels.data import unlabelled_summary
+    from gui.panels.train import UnlabelledState
+
+    long_name = "customer_reviews_exported_from_the_shop_2024_all.csv"
+    state = UnlabelledState(files=((long_name, 10), ("b.csv", 2), ("c.csv", 3), ("d.csv", 4)),
+                            used_by=("pretraining (word vectors)",))
+    text = unlabelled_summary(0, state)
+    assert "<b>19</b> unlabelled reviews" in text and "in 4 added files" in text
+    assert long_name not in text and "customer_revie…op_2024_all.csv" in text and "and 1 more" in text
+    assert long_name in state.tooltip()  # the full names stay in reach
