@@ -138,5 +138,17 @@ def test_long_and_many_file_names_are_shortened_for_the_narrow_boxes():
                             used_by=("pretraining (word vectors)",))
     text = unlabelled_summary(0, state)
     assert "<b>19</b> unlabelled reviews" in text and "in 4 added files" in text
-    assert long_name not in text and "customer_revie…op_2024_all.csv" in text and "and 1 more" in text
+    assert long_name not in text and "customer_revie…op_2024_all.csv" in text
+    assert "and 1 more" in text
     assert long_name in state.tooltip()  # the full names stay in reach
+
+
+def test_the_data_tabs_buttons_wait_while_a_run_is_on(qtbot, window):
+    with qtbot.waitSignal(window.data_panel.table_ready, timeout=TIMEOUT):
+        window.sample_action.trigger()
+    assert window.data_panel.add_unlabelled_button.isEnabled()
+    with qtbot.waitSignal(window.train_panel.run_ended, timeout=TIMEOUT):
+        window.train_panel.train_action.trigger()
+        assert not window.data_panel.add_unlabelled_button.isEnabled()
+    qtbot.waitUntil(lambda: window.train_panel.handle.thread.isFinished(), timeout=TIMEOUT)
+    assert window.data_panel.add_unlabelled_button.isEnabled()
