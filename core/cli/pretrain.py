@@ -68,7 +68,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     extra = read_unlabelled_files(args.unlabelled)
     if table.labels is not None:
         data = prepare_data(table, config)
-        spare = read_unlabelled_rows(args.file, table.text_column, table.label_column)
+        spare = read_unlabelled_rows(args.file, table.text_column, table.label_column,
+                                     split_column=args.split_col)
         texts = gather_texts(data, ([spare] if len(spare) else []) + extra)
     else:
         tokenizer = Tokenizer(tokenizer_settings(config))

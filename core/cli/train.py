@@ -164,7 +164,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     init = PretrainedCheckpoint.load(args.init) if args.init else None
     unlabelled = []
     if init is None and (config.pretrain != "off" or config.adversarial == "vat"):
-        spare = read_unlabelled_rows(args.file, table.text_column, table.label_column)
+        spare = read_unlabelled_rows(args.file, table.text_column, table.label_column,
+                                     split_column=args.split_col)
         unlabelled = ([spare] if len(spare) else []) + [
             read_reviews(path, label_column="") for path in args.unlabelled]
     elif args.unlabelled:

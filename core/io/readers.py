@@ -184,7 +184,8 @@ def _reviews(source: RecordSource, plan: ColumnGuess,
         label = clean_label(values[label_at]) if label_at else None
         if label_at and not label and require_label:
             yield SkippedRow(where, record.row,
-                             f"no label in column '{plan.label}'{_where(record.line)}")
+                             f"no label in column '{plan.label}'{_where(record.line)}",
+                             clean_label(values[split_at]) or "" if split_at else "")
             continue
         yield _Review(text, label,
                       clean_label(values[split_at]) if split_at else None,
@@ -369,14 +370,16 @@ def _expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
 def iter_review_chunks(paths: Sequence[str | Path], chunk_size: int = 2000,
                        text_column: str | None = None, label_column: str | None = None,
                        id_column: str | None = None,
-                       cancel: Callable[[], bool] | None = None) -> Iterator[ReviewTable]:
+                       cancel: Callable[[], bool] | None = None,
+                       split_column: str | None = "") -> Iterator[ReviewTable]:
     """Stream many files and folders as ReviewTables of at most ``chunk_size`` rows.
 
     Memory stays bounded whatever the input size: a chunk never spans two files, and
     holds at most ``chunk_size`` reviews and skipped rows together (a chunk may carry only
     skipped rows) and about ``CHUNK_CHARS`` of text (long reviews make shorter chunks).
     Columns are guessed per file when not given. Rows whose label is missing are kept with
-    label '' (batch analysis predicts every review).
+    label '' (batch analysis predicts every review). The split column is not read unless
+    asked for (``split_column=None`` guesses it, as training's reader does).
     """
     if chunk_size < 1:
         raise ReviewDataError(f"chunk size must be at least 1, not {chunk_size}")
@@ -389,18 +392,19 @@ def iter_review_chunks(paths: Sequence[str | Path], chunk_size: int = 2000,
     for path in inputs:
         with _user_errors(path), open_source(path) as source:
             yield from _chunks_of(source, chunk_size, text_column, label_column, id_column,
-                                  cancel)
+                                  cancel, split_column)
 
 
 def _chunks_of(source: RecordSource, chunk_size: int, text_column: str | None,
                label_column: str | None, id_column: str | None,
-               cancel: Callable[[], bool] | None) -> Iterator[ReviewTable]:
+               cancel: Callable[[], bool] | None,
+               split_column: str | None = "") -> Iterator[ReviewTable]:
     if not source.columns or not source.head(1):
         empty = ReviewTable(texts=[], path=source.path)
         empty.skipped.append(SkippedRow(source.path, 0, str(_no_reviews(source, 0, []))))
         yield empty
         return
-    plan = plan_columns(source, text_column, label_column, "", id_column)
+    plan = plan_columns(source, text_column, label_column, split_column, id_column)
     chunk = _new_table(source, plan)
     ticker = _Ticker(source, None, cancel)
     chars = 0

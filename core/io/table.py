@@ -12,6 +12,7 @@ class SkippedRow:
     source: str
     row: int
     reason: str
+    split: str = ""  # the row's split value, when the file has a split column
 
 
 @dataclass

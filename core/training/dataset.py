@@ -24,6 +24,13 @@ TRAIN_SPLITS = {"train", "training"}
 TEST_SPLITS = ("test", "testing", "dev", "validation", "valid", "val", "holdout")
 
 
+def spare_row_count(table: ReviewTable) -> int:
+    """Rows the reader skipped for having text but no label, outside any test split: the
+    loaded file's rows that pretraining may read (``read_unlabelled_rows`` reads them)."""
+    return sum(1 for row in table.skipped if row.reason.startswith("no label")
+               and row.split.strip().lower() not in TEST_SPLITS)
+
+
 @dataclass
 class EncodedSplit:
     """Token ids, class ids and the table row each review came from."""

@@ -100,18 +100,25 @@ def gather_texts(data: PreparedData, unlabelled: Sequence[ReviewTable] = ()) -> 
 
 def read_unlabelled_rows(path: str | Path, text_column: str | None = None,
                          label_column: str | None = None,
-                         cancel: Callable[[], bool] | None = None) -> ReviewTable:
+                         cancel: Callable[[], bool] | None = None,
+                         split_column: str | None = None) -> ReviewTable:
     """The rows of a labelled file that have text but no label, as a table of texts only.
 
     The reader for training skips such rows (they cannot be learnt from with labels); this
     reads them again, in file order, for pretraining. A file with no label column gives
-    every row.
+    every row. Rows in a test split stay out, like ``unlabelled_rows``: they are texts the
+    user will analyse, never material to learn from (``split_column`` None: guessed as the
+    training read guesses it; '' for none).
     """
     texts: list[str] = []
     rows: list[int] = []
-    for chunk in iter_review_chunks([path], 5000, text_column, label_column, cancel=cancel):
+    for chunk in iter_review_chunks([path], 5000, text_column, label_column, cancel=cancel,
+                                    split_column=split_column):
         labels = chunk.labels if chunk.labels is not None else [""] * len(chunk)
-        for text, label, row in zip(chunk.texts, labels, chunk.rows):
+        splits = chunk.splits if chunk.splits is not None else [""] * len(chunk)
+        for text, label, row, split in zip(chunk.texts, labels, chunk.rows, splits):
+            if str(split).strip().lower() in TEST_SPLITS:
+                continue
             if not str(label or "").strip():
                 texts.append(text)
                 rows.append(row)

@@ -42,6 +42,7 @@ from core.errors import ReviewDataError
 from core.io.readers import FilePreview, ReadCancelled, preview_file, read_reviews
 from core.io.table import ReviewTable
 from core.text.labels import LabelScheme, looks_like_stars, make_scheme, rating_range
+from core.training.dataset import spare_row_count
 from gui import dialogs
 from gui.file_dialogs import REVIEWS_FILTER
 from gui.panels.base import Panel, preview
@@ -732,7 +733,7 @@ class DataPanel(Panel):
         """Rows of the open file with text but no label (the reader set them aside)."""
         if self.table is None:
             return 0
-        return sum(1 for row in self.table.skipped if row.reason.startswith("no label"))
+        return spare_row_count(self.table)
 
     def show_unlabelled(self, state: UnlabelledState) -> None:
         """The Train tab's added files and whether its settings use unlabelled reviews."""

@@ -42,6 +42,7 @@ from core.io.readers import ReadCancelled, read_reviews
 from core.io.table import ReviewTable
 from core.metrics import format_duration
 from core.text.labels import LabelScheme
+from core.training.dataset import spare_row_count
 from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 from core.training.word_prior import SHORT_REVIEW_TOKENS
 from gui import dialogs
@@ -741,7 +742,7 @@ class TrainPanel(Panel):
         """Rows the reader set aside for having no label: pretraining reads them."""
         if self._table is None:
             return 0
-        return sum(1 for row in self._table.skipped if row.reason.startswith("no label"))
+        return spare_row_count(self._table)
 
     def _choose_unlabelled(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Add unlabelled reviews",

@@ -172,3 +172,26 @@ def test_prepared_data_shared_by_a_comparison_pretrains_per_config(table):
     assert outcome.bundle.pretraining.texts == len(data.train)
     assert data.vocab.itos == words  # the shared data is left as it was
     assert train_model(data, small()).bundle.pretraining is None
+
+
+def test_a_files_unlabelled_test_rows_never_reach_pretraining(tmp_path):
+    """Rows with no label in a test split are texts to analyse, not material to learn from:
+    the reader that gathers a file's unlabelled rows and the count the window shows both
+    leave them out."""
+    from core.io.readers import read_reviews
+    from core.training.dataset import spare_row_count
+    from core.training.unlabelled import read_unlabelled_rows
+
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label,split\n"
+                    "great film,pos,train\nawful film,neg,train\n"
+                    "spare training text,,train\nfuture test text,,test\n"
+                    "dev text,,dev\nno split text,,\n", encoding="utf-8")
+    spare = read_unlabelled_rows(path, "text", "label")
+    assert spare.texts == ["spare training text", "no split text"]
+    assert spare.rows == [3, 6]
+    everything = read_unlabelled_rows(path, "text", "label", split_column="")
+    assert "future test text" in everything.texts  # no split column: nothing is a test row
+    table = read_reviews(path, "text", "label", "split")
+    assert len(table.skipped) == 4
+    assert spare_row_count(table) == 2
