@@ -40,13 +40,7 @@ from torch import Tensor, nn
 from core.model.classifier import RecurrentClassifier, length_mask
 from core.model.tanh_rnn import run_layer
 
-_SPAN_BATCH = 48  # spans decomposed together (nearby ones: see decompose)
-
-def _prepare_direction(module: nn.RNNBase, inputs_full: Tensor) -> tuple[Tensor, Tensor]:
-    """Real outputs [T, H] of one direction and its real input products W_ih x [T, G]."""
-    outputs = run_layer(module, inputs_full.unsqueeze(0))[0]
-    projected = inputs_full @ module.weight_ih_l0.t()
-    return outputs, projected
+_SPAN_BATCH = 96  # spans decomposed together
 
 
 def _activate(pre: Tensor, cell: str, hidden: int) -> Tensor:
@@ -60,132 +54,185 @@ def _activate(pre: Tensor, cell: str, hidden: int) -> Tensor:
     return torch.tanh(pre)
 
 
-def _run_direction(module: nn.RNNBase, cell: str, rel_in: Tensor, projected_full: Tensor,
-                   outputs_full: Tensor, inside: Tensor) -> tuple[Tensor, Tensor]:
-    """beta and gamma [B, T, H] of one direction over rel_in [B, T, in] (reading order).
+def _activate_(pre: Tensor, cell: str, hidden: int) -> Tensor:
+    """``_activate`` in place."""
+    if cell == "lstm":
+        pre[..., :2 * hidden].sigmoid_()
+        pre[..., 2 * hidden:3 * hidden].tanh_()
+        pre[..., 3 * hidden:].sigmoid_()
+        return pre
+    return pre.sigmoid_() if cell == "gru" else pre.tanh_()
 
-    ``projected_full`` [T, G] is W_ih x of the real input, ``outputs_full`` [T, H] the real
-    outputs, ``inside`` [B, T] 1.0 where the step reads a word of the span and the step's
-    bias x bias terms go to beta (all zero: they go to gamma). Everything that
-    depends only on the real run is computed for all steps at once; the step loop does the
-    per-span work (one product and a few element-wise passes).
-    """
-    batch, steps, _ = rel_in.shape
-    hidden = module.hidden_size
-    w_hh_t = module.weight_hh_l0.t()
-    b_ih, b_hh = module.bias_ih_l0, module.bias_hh_l0
-    previous_full = torch.cat([outputs_full.new_zeros(1, hidden), outputs_full[:-1]])
-    hidden_full = previous_full @ w_hh_t  # [T, G]: W_hh h_{t-1} of the real run
-    rel_out = rel_in.new_zeros(batch, steps, hidden)
-    irr_out = outputs_full.unsqueeze(0).repeat(batch, 1, 1)
-    # Before the first step that reads any span, beta is zero and gamma the real state.
-    reading = (rel_in != 0).flatten(2).any(2).any(0).nonzero()
-    if not len(reading):
-        return rel_out, irr_out
-    first = int(reading[0])
-    projected_rel = rel_in[:, first:] @ module.weight_ih_l0.t()  # [B, T', G]
-    h_rel = rel_in.new_zeros(batch, hidden)
-    c_rel = rel_in.new_zeros(batch, hidden)
-    h_irr = (outputs_full[first - 1] if first else rel_in.new_zeros(hidden)).expand(batch, -1)
-    c_irr = _real_cell(module, outputs_full, projected_full, hidden_full, first)
-    c_irr = c_irr.expand(batch, -1).clone() if c_irr is not None else None
-    if cell == "gru":
-        rz, new = slice(0, 2 * hidden), slice(2 * hidden, 3 * hidden)
-        bias_rz = b_ih[rz] + b_hh[rz]
-        full_rz = projected_full[:, rz] + hidden_full[:, rz] + bias_rz  # [T, 2H]
-        act_rz_bias = torch.sigmoid(bias_rz)
-        half_rz = 0.5 * (torch.sigmoid(full_rz) - act_rz_bias)
-        hn_full = hidden_full[:, new] + b_hh[new]  # [T, H]
-        n_full = projected_full[:, new] + b_ih[new] + torch.sigmoid(full_rz[:, :hidden]) * hn_full
-        n_total = torch.tanh(n_full)
-        r_bias, z_bias = act_rz_bias[:hidden], act_rz_bias[hidden:]
-        z_total = torch.sigmoid(full_rz[:, hidden:])
-        n_bias_pre = b_ih[new] + r_bias * b_hh[new]
-        n_bias = torch.tanh(n_bias_pre)
-        half_n = 0.5 * (n_total - n_bias)
-        keep_bias = 1.0 - z_bias
-        both_bias = keep_bias * n_bias
-    else:
-        bias = b_ih + b_hh
-        full = projected_full + hidden_full + bias  # [T, G]
-        act_bias = _activate(bias, cell, hidden)
-        half = 0.5 * (_activate(full, cell, hidden) - act_bias)
-        if cell == "lstm":
-            i_bias, f_bias = act_bias[:hidden], act_bias[hidden:2 * hidden]
-            g_bias = act_bias[2 * hidden:3 * hidden]
-            both_bias = i_bias * g_bias
-            g_total = torch.tanh(full[:, 2 * hidden:3 * hidden])
-            f_total = torch.sigmoid(full[:, hidden:2 * hidden])
-            out_gate = torch.sigmoid(full[:, 3 * hidden:])
-    for t in range(first, steps):
-        from_hidden = h_rel @ w_hh_t
-        inside_t = inside[:, t:t + 1]
+
+class _RealLayer:
+    """One layer's real run, its directions stacked on axis D, each in its own reading order,
+    and everything the CD step loop needs that depends only on it, for all steps at once."""
+
+    def __init__(self, modules: list[nn.RNNBase], cell: str, inputs: Tensor) -> None:
+        """``inputs`` [D, T, in]: the layer's real input, each direction in reading order."""
+        hidden = modules[0].hidden_size
+        self.cell, self.hidden = cell, hidden
+        self.outputs = torch.stack([run_layer(m, x.unsqueeze(0))[0]
+                                    for m, x in zip(modules, inputs)], dim=1)  # [T, D, H]
+        self.w_ih_t = torch.stack([m.weight_ih_l0.t() for m in modules])  # [D, in, G]
+        self.w_hh_t = torch.stack([m.weight_hh_l0.t() for m in modules])  # [D, H, G]
+        b_ih = torch.stack([m.bias_ih_l0 for m in modules]).unsqueeze(1)  # [D, 1, G]
+        b_hh = torch.stack([m.bias_hh_l0 for m in modules]).unsqueeze(1)
+        projected = torch.einsum("dti,dig->tdg", inputs, self.w_ih_t)  # [T, D, G]
+        self.projected = projected.unsqueeze(2)  # [T, D, 1, G]
+        previous = torch.cat([self.outputs.new_zeros(1, *self.outputs.shape[1:]),
+                              self.outputs[:-1]])
+        hidden_full = torch.einsum("tdh,dhg->tdg", previous, self.w_hh_t)
         if cell == "gru":
-            rel_rz = projected_rel[:, t - first, rz] + from_hidden[:, rz]
-            diff = torch.sigmoid(rel_rz + bias_rz) - torch.sigmoid(full_rz[t] - rel_rz)
-            rz_rel = half_rz[t] + 0.5 * diff
-            rz_irr = half_rz[t] - 0.5 * diff
-            r_rel, z_rel, z_irr = rz_rel[:, :hidden], rz_rel[:, hidden:], rz_irr[:, hidden:]
-            hn_rel = from_hidden[:, new]
-            n_rel_pre = (projected_rel[:, t - first, new] + r_rel * (hn_rel + b_hh[new])
-                         + r_bias * hn_rel)
-            diff = torch.tanh(n_rel_pre + n_bias_pre) - torch.tanh(n_full[t] - n_rel_pre)
-            n_rel, n_irr = half_n[t] + 0.5 * diff, half_n[t] - 0.5 * diff
-            to_rel = both_bias * inside_t
-            h_rel, h_irr = (
-                -z_rel * (n_rel + n_bias) + keep_bias * n_rel + to_rel
-                + (z_rel + z_bias) * h_rel,
-                -z_irr * n_total[t] + (keep_bias - z_rel) * n_irr + (both_bias - to_rel)
-                + z_total[t] * h_irr + z_irr * h_rel)
-        else:
-            rel = projected_rel[:, t - first] + from_hidden
-            diff = _activate(rel + bias, cell, hidden) - _activate(full[t] - rel, cell, hidden)
-            part_rel, part_irr = half[t] + 0.5 * diff, half[t] - 0.5 * diff
-            if cell == "rnn":
-                to_rel = act_bias * inside_t
-                h_rel, h_irr = part_rel + to_rel, part_irr + (act_bias - to_rel)
-            else:
-                assert c_irr is not None
-                i_rel, i_irr = part_rel[:, :hidden], part_irr[:, :hidden]
-                f_rel, f_irr = part_rel[:, hidden:2 * hidden], part_irr[:, hidden:2 * hidden]
-                g_part = slice(2 * hidden, 3 * hidden)
-                g_rel, g_irr = part_rel[:, g_part], part_irr[:, g_part]
-                to_rel = both_bias * inside_t
-                new_rel = i_rel * (g_rel + g_bias) + i_bias * g_rel + to_rel \
-                    + (f_rel + f_bias) * c_rel
-                c_irr = i_irr * g_total[t] + (i_rel + i_bias) * g_irr + (both_bias - to_rel) \
-                    + f_total[t] * c_irr + f_irr * c_rel
-                c_rel = new_rel
-                tanh_all = torch.tanh(c_rel + c_irr)
-                diff = torch.tanh(c_rel) - torch.tanh(c_irr)
-                h_rel = out_gate[t] * 0.5 * (tanh_all + diff)
-                h_irr = out_gate[t] * 0.5 * (tanh_all - diff)
-        rel_out[:, t] = h_rel
-        irr_out[:, t] = h_irr
-    return rel_out, irr_out
+            rz, new = slice(0, 2 * hidden), slice(2 * hidden, 3 * hidden)
+            self.bias_rz = b_ih[..., rz] + b_hh[..., rz]  # [D, 1, 2H]
+            self.full_rz = projected[..., rz] + hidden_full[..., rz] + self.bias_rz[:, 0]
+            act_rz_bias = torch.sigmoid(self.bias_rz)
+            self.half_rz = 0.5 * (torch.sigmoid(self.full_rz) - act_rz_bias[:, 0])
+            self.b_hn = b_hh[..., new]
+            hn_full = hidden_full[..., new] + self.b_hn[:, 0]
+            self.n_full = (projected[..., new] + b_ih[:, 0, new]
+                           + torch.sigmoid(self.full_rz[..., :hidden]) * hn_full)
+            self.r_bias, self.z_bias = act_rz_bias[..., :hidden], act_rz_bias[..., hidden:]
+            self.n_bias_pre = b_ih[..., new] + self.r_bias * self.b_hn
+            n_bias = torch.tanh(self.n_bias_pre)
+            self.half_n = 0.5 * (torch.tanh(self.n_full) - n_bias[:, 0])
+            self.keep_bias = 1.0 - self.z_bias
+            self.both_bias = self.keep_bias * n_bias
+            self.n_bias = n_bias
+            # per-step tensors get a batch axis of one: [T, D, 1, X]
+            self.full_rz, self.half_rz = self.full_rz.unsqueeze(2), self.half_rz.unsqueeze(2)
+            self.n_full, self.half_n = self.n_full.unsqueeze(2), self.half_n.unsqueeze(2)
+            return
+        self.bias = b_ih + b_hh  # [D, 1, G]
+        self.full = projected + hidden_full + self.bias[:, 0]  # [T, D, G]
+        activated = _activate(self.full, cell, hidden)
+        self.act_bias = _activate(self.bias, cell, hidden)
+        self.half = 0.5 * (activated - self.act_bias[:, 0]).unsqueeze(2)  # [T, D, 1, G]
+        if cell == "lstm":
+            i, f, g = (activated[..., k * hidden:(k + 1) * hidden] for k in range(3))
+            cells = torch.empty_like(self.outputs)
+            cell_state = self.outputs.new_zeros(self.outputs.shape[1:])
+            for t in range(len(cells)):  # element-wise only: the products are known
+                cell_state = torch.addcmul(i[t] * g[t], f[t], cell_state, out=cells[t])
+            self.cells = cells.unsqueeze(2)
+            self.half_outputs = 0.5 * self.outputs.unsqueeze(2)
+            self.half_out_gate = 0.5 * activated[..., 3 * hidden:].unsqueeze(2)
+            self.i_bias = self.act_bias[..., :hidden]
+            self.f_bias = self.act_bias[..., hidden:2 * hidden]
+            self.g_bias = self.act_bias[..., 2 * hidden:3 * hidden]
+            self.both_bias = self.i_bias * self.g_bias
+        self.full = self.full.unsqueeze(2)  # [T, D, 1, G]
 
 
-def _real_cell(module: nn.RNNBase, outputs_full: Tensor, projected_full: Tensor,
-               hidden_full: Tensor, steps: int) -> Tensor | None:
-    """The LSTM's real cell state after ``steps`` steps (None for cells without one)."""
-    if not isinstance(module, nn.LSTM):
-        return None
-    hidden = module.hidden_size
-    cell = outputs_full.new_zeros(hidden)
-    if not steps:
-        return cell
-    gates = projected_full[:steps] + hidden_full[:steps] + module.bias_ih_l0 + module.bias_hh_l0
-    i = torch.sigmoid(gates[:, :hidden])
-    f = torch.sigmoid(gates[:, hidden:2 * hidden])
-    g = torch.tanh(gates[:, 2 * hidden:3 * hidden])
-    for t in range(steps):  # element-wise only: the hidden products are already known
-        cell = f[t] * cell + i[t] * g[t]
-    return cell
+def _run_layer(real: _RealLayer, rel_in: Tensor, inside: Tensor | None,
+               spans: Tensor | None = None) -> Tensor:
+    """beta [T, D, B, H] of one layer from beta of its input ``rel_in`` [T, D, B, in] (each
+    direction in its reading order); ``inside`` [T, D, B] 1.0 where a step reads a word of
+    the span and its bias x bias terms go to beta (None: they all go to gamma). ``spans``
+    [T, D, B]: the 0/1 span masks when ``rel_in`` is the masked real input (first layer),
+    so its products are the real ones masked, with no product of their own.
 
+    gamma is never carried: every rule splits an exact total, so gamma is the real run minus
+    beta, and where a rule needs it (the pre-activations, the LSTM cell) it is taken so.
+    """
+    steps, directions, batch, _ = rel_in.shape
+    hidden = real.hidden
+    rel_out = rel_in.new_zeros(steps, directions, batch, hidden)
+    # beta is zero before the first step that reads a span's words (in each direction's own
+    # reading order). Rows sorted by that step, the rows under way at step t are a prefix of
+    # each direction's order, and only they are computed.
+    live = (rel_in != 0).any(-1)
+    if inside is not None:
+        live |= inside != 0
+    begins = torch.where(live.any(0), live.to(torch.int8).argmax(0), steps)  # [D, B]
+    order = torch.argsort(begins, dim=1, stable=True)
+    begins = begins.gather(1, order)
+    clock = torch.arange(steps)
+    counts = torch.stack([torch.searchsorted(begins[d].contiguous(), clock, right=True)
+                          for d in range(directions)]).amax(0).tolist()
+    if not counts[-1]:
+        return rel_out
 
-def _mirror(x: Tensor) -> Tensor:
-    """Reading order <-> the backward direction's order (one unpadded review: a flip)."""
-    return x.flip(1)
+    def by_order(x: Tensor) -> Tensor:  # rows of [T, D, B, ...] in each direction's order
+        index = order.view(1, directions, batch, *([1] * (x.dim() - 3)))
+        return x.gather(2, index.expand_as(x))
+
+    rel_in = by_order(rel_in)
+    inside = by_order(inside) if inside is not None else None
+    first = next(t for t, n in enumerate(counts) if n)
+    whole = None
+    if spans is None:
+        whole = torch.einsum("dtbi,dig->tdbg", rel_in[first:].permute(1, 0, 2, 3)
+                             .contiguous(), real.w_ih_t)
+    else:
+        spans = by_order(spans)
+
+    def projected(t: int, n: int) -> Tensor:
+        """beta's input products at step t for the first n rows: [D, n, G]."""
+        if whole is not None:
+            return whole[t - first, :, :n]
+        assert spans is not None
+        return spans[t, :, :n].unsqueeze(-1) * real.projected[t]
+
+    h_rel = rel_out[0]
+    cell = real.cell
+    if cell == "lstm":
+        c_pair = rel_in.new_zeros(2, directions, batch, hidden)  # beta and gamma of the cell
+        i_bias, f_bias, g_bias = real.i_bias, real.f_bias, real.g_bias
+        for t in range(first, steps):
+            n = counts[t]
+            rel = torch.baddbmm(projected(t, n), h_rel[:, :n], real.w_hh_t)
+            part = _activate_(rel + real.bias, cell, hidden)
+            part.sub_(_activate_(torch.sub(real.full[t], rel), cell, hidden))
+            part = torch.add(real.half[t], part, alpha=0.5)  # beta's share of each gate
+            i_rel, f_rel, g_rel = (part[..., k * hidden:(k + 1) * hidden] for k in range(3))
+            c_rel = torch.mul(i_rel, g_rel + g_bias).addcmul_(i_bias, g_rel)
+            if inside is not None:
+                c_rel.addcmul_(real.both_bias, inside[t, :, :n].unsqueeze(-1))
+            pair = c_pair[:, :, :n]
+            c_rel.addcmul_(f_rel + f_bias, pair[0])
+            pair[0] = c_rel
+            pair[1] = real.cells[t] - c_rel
+            squashed = torch.tanh(pair)
+            rel_out[t, :, :n] = torch.addcmul(real.half_outputs[t], real.half_out_gate[t],
+                                              squashed[0] - squashed[1])
+            h_rel = rel_out[t]
+    elif cell == "gru":
+        rz, new = slice(0, 2 * hidden), slice(2 * hidden, 3 * hidden)
+        for t in range(first, steps):
+            n = counts[t]
+            h_now = h_rel[:, :n]
+            from_hidden = torch.bmm(h_now, real.w_hh_t)
+            inputs = projected(t, n)
+            rel_rz = inputs[..., rz] + from_hidden[..., rz]
+            diff = torch.sigmoid(rel_rz + real.bias_rz).sub_(
+                torch.sigmoid(real.full_rz[t] - rel_rz))
+            rz_rel = torch.add(real.half_rz[t], diff, alpha=0.5)
+            r_rel, z_rel = rz_rel[..., :hidden], rz_rel[..., hidden:]
+            hn_rel = from_hidden[..., new]
+            n_rel_pre = inputs[..., new] + r_rel * (hn_rel + real.b_hn) + real.r_bias * hn_rel
+            diff = torch.tanh(n_rel_pre + real.n_bias_pre).sub_(
+                torch.tanh(real.n_full[t] - n_rel_pre))
+            n_rel = torch.add(real.half_n[t], diff, alpha=0.5)
+            update = (n_rel + real.n_bias).mul_(z_rel).neg_()
+            update.addcmul_(real.keep_bias, n_rel).addcmul_(z_rel + real.z_bias, h_now)
+            if inside is not None:
+                update.addcmul_(real.both_bias, inside[t, :, :n].unsqueeze(-1))
+            rel_out[t, :, :n] = update
+            h_rel = rel_out[t]
+    else:
+        for t in range(first, steps):
+            n = counts[t]
+            rel = torch.baddbmm(projected(t, n), h_rel[:, :n], real.w_hh_t)
+            part = torch.tanh(rel + real.bias).sub_(torch.tanh(real.full[t] - rel))
+            h_new = torch.add(real.half[t], part, alpha=0.5)
+            if inside is not None:
+                h_new.addcmul_(real.act_bias, inside[t, :, :n].unsqueeze(-1))
+            rel_out[t, :, :n] = h_new
+            h_rel = rel_out[t]
+    back = torch.argsort(order, dim=1).view(1, directions, batch, 1)
+    return rel_out.gather(2, back.expand_as(rel_out))
 
 
 @torch.no_grad()
@@ -198,14 +245,18 @@ def decompose(model: RecurrentClassifier, ids: np.ndarray, masks: np.ndarray,
     convention for bias x bias terms (module docstring). The model must be in eval mode
     (dropout off), as explanations always run it.
     """
+    if model.training:
+        raise ValueError("contextual decomposition describes the model in eval mode")
     masks = np.atleast_2d(np.asarray(masks, dtype=bool))
+    if masks.shape[1] != len(ids):
+        raise ValueError("each mask must have one entry per input position")
     classes = model.classifier.out_features
     rel_all, irr_all = np.zeros((len(masks), classes)), np.zeros((len(masks), classes))
     # Spans that sit close together share a batch: beta is zero before a batch's first span
-    # word (forward) and after its last (backward), and those steps are skipped.
+    # word in either direction, and those steps are skipped.
     where = np.where(masks.any(1), masks.argmax(1), masks.shape[1])
     order = np.argsort(where, kind="stable")
-    real: dict[tuple[int, bool], tuple[Tensor, Tensor]] = {}  # the real run, shared
+    real: dict[int, _RealLayer] = {}  # the real run, shared by the batches
     for start in range(0, len(order), _SPAN_BATCH):
         rows = order[start:start + _SPAN_BATCH]
         rel_all[rows], irr_all[rows] = _decompose_batch(model, ids, masks[rows], real,
@@ -213,48 +264,40 @@ def decompose(model: RecurrentClassifier, ids: np.ndarray, masks: np.ndarray,
     return rel_all, irr_all
 
 
+def _directions(x: Tensor, directions: int) -> Tensor:
+    """[..., T, F] in reading order -> [D, ..., T, F]: reading order, then reversed."""
+    return torch.stack([x, x.flip(-2)][:directions])
+
+
 def _decompose_batch(model: RecurrentClassifier, ids: np.ndarray, masks: np.ndarray,
-                     real: dict[tuple[int, bool], tuple[Tensor, Tensor]],
+                     real: dict[int, _RealLayer],
                      bias_in_span: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """beta and gamma logits for a batch of spans; ``real`` caches each layer direction's
-    real outputs and input products across batches."""
-    if model.training:
-        raise ValueError("contextual decomposition describes the model in eval mode")
+    """beta and gamma logits for a batch of spans; ``real`` caches each layer's real run."""
     device = next(model.parameters()).device
     token_ids = torch.as_tensor(np.asarray(ids), dtype=torch.long, device=device)
-    steps = token_ids.size(0)
-    if masks.shape[1] != steps:
-        raise ValueError("each mask must have one entry per input position")
-    inside = torch.as_tensor(masks, dtype=torch.float32, device=device)
+    directions = 2 if model.bidirectional else 1
+    inside = torch.as_tensor(masks, dtype=torch.float32, device=device)  # [B, T]
     embedded = model.embedding(token_ids.unsqueeze(0))[0]  # [T, E]
     x_full = embedded
-    x_rel = inside.unsqueeze(-1) * embedded  # [B, T, E]
+    x_rel = inside.unsqueeze(-1) * embedded  # [B, T, E] in reading order
+    reads = _directions(inside.unsqueeze(-1), directions)[..., 0].permute(2, 0, 1)  # [T, D, B]
     for index, forward_layer in enumerate(model.forward_layers):
-        modules = [(forward_layer, False)]
-        if model.bidirectional:
-            modules.append((model.backward_layers[index], True))
-        rel_outs, irr_outs, full_outs = [], [], []
-        for module, backward in modules:
-            full_in = x_full.flip(0) if backward else x_full
-            rel_in = _mirror(x_rel) if backward else x_rel
-            reads = _mirror(inside) if backward else inside
-            if not bias_in_span:
-                reads = torch.zeros_like(reads)
-            if (index, backward) not in real:
-                real[index, backward] = _prepare_direction(module, full_in)
-            outputs, projected = real[index, backward]
-            # Deeper layers have no bias of their own in their input: the previous layer's
-            # beta and gamma already add up to its outputs, so projected_full is consistent.
-            rel, irr = _run_direction(module, model.cell, rel_in, projected, outputs, reads)
-            if backward:
-                rel, irr, outputs = _mirror(rel), _mirror(irr), outputs.flip(0)
-            rel_outs.append(rel)
-            irr_outs.append(irr)
-            full_outs.append(outputs)
-        x_rel = torch.cat(rel_outs, dim=-1)
-        x_irr = torch.cat(irr_outs, dim=-1)
-        x_full = torch.cat(full_outs, dim=-1)
-    pooled_rel, pooled_irr = _pool(model, x_rel, x_irr, x_full)
+        if index not in real:
+            modules = [forward_layer] + ([model.backward_layers[index]]
+                                         if model.bidirectional else [])
+            real[index] = _RealLayer(modules, model.cell, _directions(x_full, directions))
+        layer = real[index]
+        rel_in = _directions(x_rel, directions).permute(2, 0, 1, 3)  # [T, D, B, in]
+        # Deeper layers have no bias of their own in their input: the previous layer's
+        # beta and gamma already add up to its outputs, so the real products are consistent.
+        rel = _run_layer(layer, rel_in, reads if bias_in_span else None,
+                         reads if index == 0 else None)  # [T, D, B, H]
+        parts = [rel[:, 0]] + ([rel[:, 1].flip(0)] if directions == 2 else [])
+        x_rel = torch.cat(parts, dim=-1).transpose(0, 1)  # [B, T, D*H] in reading order
+        full = [layer.outputs[:, 0]] + ([layer.outputs[:, 1].flip(0)] if directions == 2
+                                        else [])
+        x_full = torch.cat(full, dim=-1)  # [T, D*H]
+    pooled_rel, pooled_irr = _pool(model, x_rel, x_full - x_rel, x_full)
     weight, bias = model.classifier.weight, model.classifier.bias
     rel_logits = pooled_rel @ weight.t()
     irr_logits = pooled_irr @ weight.t() + bias

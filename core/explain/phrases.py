@@ -127,17 +127,24 @@ def analyse_phrases(model: RecurrentClassifier, ids: np.ndarray,
         near = {w for a, b in candidate_spans(read, max_words, seeds) for w in range(a, b)}
         words = np.array(sorted(near | set(int(s) for s in seeds)), dtype=np.int64)
     single = [(int(w), int(w) + 1) for w in words]
-    masks = span_masks(len(ids), positions, single)
-    rel, irr = decompose(model, ids, masks) if len(single) else (np.zeros((0, 1)),) * 2
+    # The spans are known up front unless a long review must first pick seeds by CD's own
+    # word scores; then words and spans are decomposed in one batch, sharing the real run.
+    known = len(words) <= ALL_SPANS_WORDS or seeds is not None
+    spans = candidate_spans(read, max_words, seeds) if known else []
+    rel, irr = (decompose(model, ids, span_masks(len(ids), positions, single + spans))
+                if single else (np.zeros((0, 1)),) * 2)
+    span_rel = rel[len(single):]
+    rel, irr = rel[:len(single)], irr[:len(single)]
     word_scores = np.full(len(positions), np.nan)
     word_scores[words] = toward(rel, target) if len(single) else []
-    if len(words) > ALL_SPANS_WORDS and seeds is None:
+    if not known:
         basis = np.where(read & np.isfinite(word_scores), np.abs(word_scores), -1.0)
         seeds = np.argsort(-basis, kind="stable")[:SEED_WORDS]
-    spans = candidate_spans(read, max_words, seeds)
+        spans = candidate_spans(read, max_words, seeds)
+        span_rel = (decompose(model, ids, span_masks(len(ids), positions, spans))[0]
+                    if spans else span_rel)
     phrase_list: list[PhraseScore] = []
     if spans:
-        span_rel, _ = decompose(model, ids, span_masks(len(ids), positions, spans))
         scores = toward(span_rel, target)
         for (start, end), score in zip(spans, scores):
             inner = float(np.nansum(word_scores[start:end]))
