@@ -270,14 +270,9 @@ def _placed(path: _Path, edges: np.ndarray, values: np.ndarray, tolerance: float
         cost = len(wide) * 2 * _PIECE_NODES + len(narrow)
         if not len(chosen) or path.evaluations + cost > limit:
             break
-        if len(narrow):  # a jump: its known total split by the gradient at its middle
-            contributions[narrow] = _contributions(path, starts[narrow], ends[narrow],
-                                                   lows[narrow], highs[narrow],
-                                                   np.ones(len(narrow), dtype=bool))
-        if len(wide):
-            starts, ends, lows, highs, contributions = _halve(
-                path, edges, values, starts, ends, lows, highs, contributions, wide)
-            totals = highs - lows
+        starts, ends, lows, highs, contributions = _refine(
+            path, edges, values, starts, ends, lows, highs, contributions, wide, narrow)
+        totals = highs - lows
         gap = contributions.sum() - change
     return contributions.sum(axis=0), float(abs(gap)), len(starts)
 
@@ -390,12 +385,14 @@ def _jump(gradient: np.ndarray, change: float) -> np.ndarray:
         np.abs(gradient) * (change / max(float(np.abs(gradient).sum()), 1e-30))
 
 
-def _halve(path: _Path, edges: np.ndarray, values: np.ndarray, starts: np.ndarray,
-           ends: np.ndarray, lows: np.ndarray, highs: np.ndarray, contributions: np.ndarray,
-           pieces: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Cut the given pieces in two halves of equal mass (module docstring: f's move plus an
-    even share of the length), at a scan point when one is close to that middle, else at the
-    middle itself (where f is then computed), and integrate only the halves."""
+def _refine(path: _Path, edges: np.ndarray, values: np.ndarray, starts: np.ndarray,
+            ends: np.ndarray, lows: np.ndarray, highs: np.ndarray, contributions: np.ndarray,
+            pieces: np.ndarray, narrow: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Cut ``pieces`` in two halves of equal mass (module docstring: f's move plus an even
+    share of the length), at a scan point when one is close to that middle, else at the
+    middle itself (where f is then computed); integrate the halves, and the ``narrow``
+    pieces by the jump rule (its known total split by the gradient at its middle), with all
+    gradients in one batch."""
     mass = _cumulative_mass(edges, values)
     middles = np.interp(0.5 * (np.interp(starts[pieces], edges, mass)
                                + np.interp(ends[pieces], edges, mass)), mass, edges)
@@ -411,13 +408,13 @@ def _halve(path: _Path, edges: np.ndarray, values: np.ndarray, starts: np.ndarra
     missing = np.isnan(known)
     if missing.any():
         known[missing] = path.values(middles[missing])
-    new_starts = np.concatenate([starts[pieces], middles])
-    new_ends = np.concatenate([middles, ends[pieces]])
-    new_lows = np.concatenate([lows[pieces], known])
-    new_highs = np.concatenate([known, highs[pieces]])
-    fresh = _contributions(path, new_starts, new_ends, new_lows, new_highs,
-                           np.zeros(len(new_starts), dtype=bool))
-    keep = np.setdiff1d(np.arange(len(starts)), pieces)
+    new_starts = np.concatenate([starts[narrow], starts[pieces], middles])
+    new_ends = np.concatenate([ends[narrow], middles, ends[pieces]])
+    new_lows = np.concatenate([lows[narrow], lows[pieces], known])
+    new_highs = np.concatenate([highs[narrow], known, highs[pieces]])
+    jumps = np.arange(len(new_starts)) < len(narrow)
+    fresh = _contributions(path, new_starts, new_ends, new_lows, new_highs, jumps)
+    keep = np.setdiff1d(np.arange(len(starts)), np.concatenate([pieces, narrow]))
     starts = np.concatenate([starts[keep], new_starts])
     order = np.argsort(starts, kind="stable")
     return (starts[order], np.concatenate([ends[keep], new_ends])[order],
