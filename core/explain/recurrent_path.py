@@ -84,30 +84,44 @@ def _layer(modules: list[nn.RNNBase], cell: str) -> _Layer:
 
 class _Inputs:
     """A layer's input pre-activations, handed out one step at a time: [T, D, K, G] given
-    whole (deeper layers), or ``start + a * along`` for the first layer (never built whole:
-    one step's slice stays in cache)."""
+    whole (deeper layers), ``start + a * along`` for the first layer on the IG path, or rows
+    of a per-token ``table`` [N, G] picked by ``index`` [T, K] (one direction): the last two
+    are never built whole, one step's slice stays in cache."""
 
     def __init__(self, whole: Tensor | None = None, start: Tensor | None = None,
-                 along: Tensor | None = None, alphas: Tensor | None = None) -> None:
+                 along: Tensor | None = None, alphas: Tensor | None = None,
+                 table: Tensor | None = None, index: Tensor | None = None) -> None:
         self.whole, self.start, self.along, self.alphas = whole, start, along, alphas
+        self.table, self.index = table, index
         if whole is not None:
             self.steps, self.batch = whole.size(0), whole.size(2)
+        elif index is not None:
+            self.steps, self.batch = index.shape
         else:
             assert start is not None and alphas is not None
             self.steps, self.batch = start.size(0), alphas.size(1)
 
-    def fill(self, t: int, out: Tensor) -> Tensor:
+    def fill(self, t: int, out: Tensor, rows: int) -> Tensor:
+        """Step t's pre-activations of the first ``rows`` rows, written into ``out``."""
         if self.whole is not None:
-            return out.copy_(self.whole[t])
-        return torch.addcmul(self.start[t], self.alphas, self.along[t], out=out)
+            return out.copy_(self.whole[t, :, :rows])
+        if self.table is not None:
+            assert self.index is not None
+            torch.index_select(self.table, 0, self.index[t, :rows], out=out[0])
+            return out
+        return torch.addcmul(self.start[t], self.alphas[:, :rows], self.along[t], out=out)
 
 
-def _forward(layer: _Layer, inputs: _Inputs, save: bool) -> tuple[Tensor, dict[str, Tensor]]:
+def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | None = None
+             ) -> tuple[Tensor, dict[str, Tensor]]:
     """States [T, D, K, H]; with ``save``, what ``_backward`` needs (the gate activations
-    of every step and the LSTM cells)."""
+    of every step and the LSTM cells). ``running[t]``: how many rows are still reading at
+    step t (rows sorted longest first; None: all); the states of the others stay zero."""
     steps, batch = inputs.steps, inputs.batch
     directions, size, width = layer.w_hh_t.size(0), layer.hidden, layer.w_hh_t.size(2)
-    states = layer.w_hh_t.new_empty(steps, directions, batch, size)
+    states = (layer.w_hh_t.new_empty if running is None else layer.w_hh_t.new_zeros)(
+        steps, directions, batch, size)
+    rows = running or [batch] * steps
     act = layer.w_hh_t.new_empty(steps if save else 1, directions, batch, width)
     h = states.new_zeros(directions, batch, size)
     saved: dict[str, Tensor] = {"act": act, "states": states}
@@ -116,35 +130,44 @@ def _forward(layer: _Layer, inputs: _Inputs, save: bool) -> tuple[Tensor, dict[s
         tanh_cells = states.new_empty(steps, directions, batch, size) if save else None
         c = states.new_zeros(directions, batch, size)
         for t in range(steps):
-            gates = inputs.fill(t, act[t if save else 0])
+            n = rows[t]
+            if not n:
+                break
+            gates = inputs.fill(t, act[t if save else 0, :, :n], n)
             if t:
-                gates.baddbmm_(h, layer.w_hh_t)
+                gates.baddbmm_(h[:, :n], layer.w_hh_t)
             gates[..., :3 * size].sigmoid_()
             gates[..., 3 * size:].tanh_()
             out, i, f, g = (gates[..., k * size:(k + 1) * size] for k in range(4))
-            c = torch.mul(f, c, out=cells[t if save else t % 2]).addcmul_(i, g)
+            c = torch.mul(f, c[:, :n], out=cells[t if save else t % 2, :, :n]).addcmul_(i, g)
             squashed = (torch.tanh(c, out=tanh_cells[t]) if tanh_cells is not None
                         else torch.tanh(c))
-            h = torch.mul(out, squashed, out=states[t])
+            h = torch.mul(out, squashed, out=states[t, :, :n])
         if save:
             saved.update(cells=cells, tanh_cells=tanh_cells)
     elif layer.cell == "gru":
         assert layer.b_hh is not None
         from_hidden = states.new_empty(steps if save else 1, directions, batch, size)
         for t in range(steps):
-            gates = inputs.fill(t, act[t if save else 0])
-            hh = torch.baddbmm(layer.b_hh, h, layer.w_hh_t)
+            n = rows[t]
+            if not n:
+                break
+            gates = inputs.fill(t, act[t if save else 0, :, :n], n)
+            hh = torch.baddbmm(layer.b_hh, h[:, :n], layer.w_hh_t)
             rz = gates[..., :2 * size].add_(hh[..., :2 * size]).sigmoid_()
-            hh_new = from_hidden[t if save else 0].copy_(hh[..., 2 * size:])
+            hh_new = from_hidden[t if save else 0, :, :n].copy_(hh[..., 2 * size:])
             new = gates[..., 2 * size:].addcmul_(rz[..., :size], hh_new).tanh_()
-            h = torch.sub(h, new, out=states[t]).mul_(rz[..., size:]).add_(new)
+            h = torch.sub(h[:, :n], new, out=states[t, :, :n]).mul_(rz[..., size:]).add_(new)
         saved["from_hidden"] = from_hidden
     else:
         for t in range(steps):
-            gates = inputs.fill(t, act[t if save else 0])
+            n = rows[t]
+            if not n:
+                break
+            gates = inputs.fill(t, act[t if save else 0, :, :n], n)
             if t:
-                gates.baddbmm_(h, layer.w_hh_t)
-            states[t] = gates.tanh_()
+                gates.baddbmm_(h[:, :n], layer.w_hh_t)
+            states[t, :, :n] = gates.tanh_()
             h = states[t]
     return states, saved
 

@@ -3,13 +3,20 @@
 Each prefix is run as a review of its own, so a bidirectional model sees only the words read
 so far (its backward direction cannot peek ahead). All prefixes go through the model in a few
 length-sorted batches.
+
+For a one-layer model on the CPU the forward direction is not run per prefix: its states on a
+prefix are the first states of the whole review, so one pass over the review serves every
+prefix, and only the backward direction runs per prefix (all prefixes in one batch whose rows
+stop as their prefixes end).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from core.explain.attribution import class_probabilities
+from core.explain.attribution import class_probabilities, model_device
+from core.explain.recurrent_path import _forward, _Inputs, _layer, supported
 from core.model.classifier import RecurrentClassifier
 
 MAX_POINTS = 100  # prefixes cost O(length^2): a long review shows an even subset
@@ -35,6 +42,43 @@ def trajectory(model: RecurrentClassifier, ids: np.ndarray, ends: np.ndarray,
     result = np.full((len(ends), num_classes), np.nan)
     words = prefix_points(ends, max_points)
     if len(words):
-        prefixes = [ids[: int(ends[w])] for w in words]
-        result[words] = class_probabilities(model, prefixes, batch_size)
+        lengths = np.array([int(ends[w]) for w in words])
+        shared = _one_layer(model, ids, lengths)
+        result[words] = shared if shared is not None else class_probabilities(
+            model, [ids[:n] for n in lengths], batch_size)
+    return result
+
+
+def _one_layer(model: RecurrentClassifier, ids: np.ndarray,
+               lengths: np.ndarray) -> np.ndarray | None:
+    """[P, C] probabilities of the prefixes ``ids[:n]`` for n in ``lengths`` with the
+    forward direction shared; None where that does not apply (several layers, not the CPU,
+    a layer the hand-written recurrences do not cover)."""
+    if (len(model.forward_layers) != 1 or not supported(model)
+            or model_device(model).type != "cpu" or model.training):
+        return None
+    with torch.no_grad():
+        order = np.argsort(-lengths, kind="stable")
+        ordered = torch.as_tensor(lengths[order], dtype=torch.long)
+        longest = int(ordered[0])
+        embedded = model.embedding(torch.as_tensor(ids[:longest], dtype=torch.long))  # [S, E]
+        forward = _layer([model.forward_layers[0]], model.cell)
+        products = (embedded @ forward.w_ih_t[0] + forward.bias[0]).view(longest, 1, 1, -1)
+        states, _ = _forward(forward, _Inputs(whole=products), save=False)  # [S, 1, 1, H]
+        outputs = states[:, 0, 0].unsqueeze(0).expand(len(order), -1, -1)  # [P, S, H]
+        if model.bidirectional:
+            backward = _layer([model.backward_layers[0]], model.cell)
+            table = embedded @ backward.w_ih_t[0] + backward.bias[0]  # [S, G]
+            # step s of prefix k reads word n_k - 1 - s; rows stop as their prefixes end
+            steps = torch.arange(longest).unsqueeze(1)
+            reads = (ordered.unsqueeze(0) - 1 - steps).clamp(min=0)  # [S, P]
+            running = [int(n) for n in (ordered.unsqueeze(0) > steps).sum(1)]
+            back, _ = _forward(backward, _Inputs(table=table, index=reads), save=False,
+                               running=running)  # [S, 1, P, H]
+            back = back[:, 0].gather(0, reads.unsqueeze(-1).expand(-1, -1, back.size(-1)))
+            outputs = torch.cat([outputs, back.transpose(0, 1)], dim=-1)
+        logits = model.classifier(model.pool(outputs, ordered))
+        probabilities = torch.softmax(logits.double(), dim=1).numpy()
+    result = np.empty_like(probabilities)
+    result[order] = probabilities
     return result

@@ -74,3 +74,21 @@ def test_models_it_cannot_run_take_autograd_and_agree(monkeypatch):
     np.testing.assert_allclose(fast.scores, plain.scores, atol=1e-6)
     assert fast.completeness_gap == pytest.approx(plain.completeness_gap, abs=1e-6)
     assert not supported(model.double())
+
+
+@pytest.mark.parametrize("cell,bidirectional,pooling",
+                         list(itertools.product(["lstm", "gru", "rnn"], [False, True],
+                                                ["last", "mean", "max", "max_mean",
+                                                 "attention"])))
+def test_prefixes_sharing_the_forward_pass_match_prefixes_run_alone(cell, bidirectional,
+                                                                    pooling):
+    from core.explain.attribution import class_probabilities
+    from core.explain.trajectory import trajectory
+
+    model = sharp_model(cell, bidirectional, 1, pooling, prior=True)
+    ids = np.random.default_rng(4).integers(1, 40, size=17)
+    ends = np.array([3, 0, 17, 1, 9, 9, 12])  # word 1 was not read
+    shared = trajectory(model, ids, ends)
+    alone = class_probabilities(model, [ids[:n] for n in ends[ends > 0]])
+    np.testing.assert_allclose(shared[ends > 0], alone, atol=1e-5)
+    assert np.isnan(shared[1]).all()
