@@ -142,9 +142,11 @@ def faithfulness(explainer: Explainer, name: str, n: int, seed: int, legacy: int
     rows = [i for i, s in enumerate(table.splits) if s == split]
     rng = np.random.default_rng(seed)
     rows = rng.choice(rows, size=min(n, len(rows)), replace=False).tolist()
-    comp, rand, suff, gaps, words, seconds = [], [], [], [], [], []
+    comp, rand, suff, gaps, words, seconds, cpu = [], [], [], [], [], [], []
     for row in rows:
+        started_cpu = time.process_time()
         e = explainer.explain(table.texts[row], "ig")  # exactly what the panel computes
+        cpu.append(time.process_time() - started_cpu)
         seconds.append(e.seconds)
         if e.comprehensiveness is None:
             continue
@@ -168,6 +170,9 @@ def faithfulness(explainer: Explainer, name: str, n: int, seed: int, legacy: int
     print(f"  time per review: median {np.median(seconds) * 1000:.0f} ms, 95th percentile "
           f"{np.percentile(seconds, 95) * 1000:.0f} ms, {np.mean(np.asarray(seconds) <= 0.5):.1%}"
           f" within 500 ms (wall time on a shared machine, load {os.getloadavg()[0]:.1f})")
+    print(f"  process CPU time per review: median {np.median(cpu) * 1000:.0f} ms, 95th "
+          f"percentile {np.percentile(cpu, 95) * 1000:.0f} ms ({torch.get_num_threads()} "
+          f"thread{'s' if torch.get_num_threads() != 1 else ''})")
     if legacy:
         old = [legacy_panel(explainer, table.texts[row]) for row in rows[:legacy]]
         new = seconds[:legacy]
@@ -310,6 +315,7 @@ def speed(explainer: Explainer, repeat: int) -> None:
           f"median / best of {repeat}; {machine()}; load average "
           f"{os.getloadavg()[0]:.1f}")
     ids = alignment.ids
+    seeds = alignment.word_scores(integrated_gradients(model, ids, target).scores)
     rows = [
         ("IG, exactly 50 steps: today's (captum)",
          lambda: legacy_ig.integrated_gradients(model, ids, target, 50, tolerance=None)),
@@ -323,8 +329,13 @@ def speed(explainer: Explainer, repeat: int) -> None:
          lambda: legacy_panel(explainer, text)),
         ("panel explanation: now (+ phrases; target 500 ms)",
          lambda: explainer.explain(text, "ig")),
-        ("  of which phrases (CD)",
-         lambda: analyse_phrases(model, ids, alignment.positions(), target)),
+        ("  of which the trajectory",
+         lambda: trajectory(model, ids, alignment.prefix_ends())),
+        ("  of which faithfulness (ERASER)",
+         lambda: eraser(model, ids, alignment.positions(), seeds, target)),
+        ("  of which phrases (CD, seeded by IG as in the panel)",
+         lambda: analyse_phrases(model, ids, alignment.positions(), target,
+                                 seed_scores=seeds)),
         ("occlusion, every word", lambda: explainer.explain(text, "occlusion",
                                                             with_trajectory=False,
                                                             with_faithfulness=False,

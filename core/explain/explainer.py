@@ -228,7 +228,14 @@ class Explainer:
         started = time.perf_counter()
         alignment = self.align(text)
         ids = alignment.ids
-        probabilities = class_probabilities(self.model, [ids])[0]
+        ends = alignment.prefix_ends()
+        path = (trajectory(self.model, ids, ends, max_trajectory_points)
+                if with_trajectory else np.full((alignment.word_count, len(self.classes)),
+                                                np.nan))
+        # The trajectory's last prefix is the whole review: its row is the prediction.
+        whole = np.flatnonzero((ends == len(ids)) & np.isfinite(path).all(axis=1))
+        probabilities = (path[whole[-1]].copy() if len(whole)
+                         else class_probabilities(self.model, [ids])[0])
         predicted = int(probabilities.argmax())
         target_index = self.class_index(target, predicted)
         positions = alignment.positions()
@@ -243,9 +250,6 @@ class Explainer:
             scores, _ = occlusion(self.model, ids, positions, target_index)
         else:
             scores = alignment.word_scores(gradient_x_input(self.model, ids, target_index))
-        path = (trajectory(self.model, ids, alignment.prefix_ends(), max_trajectory_points)
-                if with_trajectory else np.full((alignment.word_count, len(self.classes)),
-                                                np.nan))
         faithful: Faithfulness | None = None
         if with_faithfulness:
             # ERASER judges the words behind the *decision*. With two classes every method's
