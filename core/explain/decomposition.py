@@ -40,7 +40,7 @@ from torch import Tensor, nn
 from core.model.classifier import RecurrentClassifier, length_mask
 from core.model.tanh_rnn import run_layer
 
-_SPAN_BATCH = 96  # spans decomposed together
+_BATCH_FLOATS = 8_000_000  # beta states per batch of spans (x T x H x directions)
 
 
 def _activate(pre: Tensor, cell: str, hidden: int) -> Tensor:
@@ -279,8 +279,11 @@ def decompose(model: RecurrentClassifier, ids: np.ndarray, masks: np.ndarray,
     where = np.where(masks.any(1), masks.argmax(1), masks.shape[1])
     order = np.argsort(where, kind="stable")
     real: dict[int, _RealLayer] = {}  # the real run, shared by the batches
-    for start in range(0, len(order), _SPAN_BATCH):
-        rows = order[start:start + _SPAN_BATCH]
+    directions = 2 if model.bidirectional else 1
+    # one batch where memory allows: every batch pays the whole step loop's fixed cost
+    size = max(16, _BATCH_FLOATS // (len(ids) * model.hidden_size * directions))
+    for start in range(0, len(order), size):
+        rows = order[start:start + size]
         rel_all[rows], irr_all[rows] = _decompose_batch(model, ids, masks[rows], real,
                                                         bias_in_span)
     return rel_all, irr_all
