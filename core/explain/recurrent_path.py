@@ -70,19 +70,13 @@ def _layer(modules: list[nn.RNNBase], cell: str) -> _Layer:
         t = t.detach()
         return t[order] if order is not None else t
 
-    # The LSTM's g rows doubled: tanh(z) = 2 sigmoid(2z) - 1, and torch's CPU sigmoid is
-    # several times faster than its tanh, so one sigmoid serves all four gates (exact: x2).
-    scale = torch.ones(modules[0].weight_hh_l0.size(0), 1)
-    if cell == "lstm":
-        scale[3 * hidden:] = 2.0
-    w_ih = torch.stack([rows(m.weight_ih_l0) * scale for m in modules])  # [D, G, in]
-    w_hh = torch.stack([rows(m.weight_hh_l0) * scale for m in modules]).contiguous()
+    w_ih = torch.stack([rows(m.weight_ih_l0) for m in modules])  # [D, G, in]
+    w_hh = torch.stack([rows(m.weight_hh_l0) for m in modules]).contiguous()  # [D, G, H]
     if cell == "gru":
         bias = torch.stack([m.bias_ih_l0.detach() for m in modules])
         b_hh = torch.stack([m.bias_hh_l0.detach() for m in modules]).unsqueeze(1)
     else:
-        bias = torch.stack([(rows(m.bias_ih_l0) + rows(m.bias_hh_l0)) * scale[:, 0]
-                            for m in modules])
+        bias = torch.stack([rows(m.bias_ih_l0) + rows(m.bias_hh_l0) for m in modules])
         b_hh = None
     return _Layer(cell, hidden, w_ih.transpose(1, 2).contiguous(),
                   w_hh.transpose(1, 2).contiguous(), w_hh, bias.unsqueeze(1), b_hh)
@@ -142,12 +136,12 @@ def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | No
             gates = inputs.fill(t, act[t if save else 0, :, :n], n)
             if t:
                 gates.baddbmm_(h[:, :n], layer.w_hh_t)
-            gates.sigmoid_()
+            gates[..., :3 * size].sigmoid_()
+            gates[..., 3 * size:].tanh_()
             out, i, f, g = (gates[..., k * size:(k + 1) * size] for k in range(4))
-            g.mul_(2.0).sub_(1.0)  # sigmoid(2z) -> tanh(z)
             c = torch.mul(f, c[:, :n], out=cells[t if save else t % 2, :, :n]).addcmul_(i, g)
-            squashed = torch.mul(c, 2.0, out=tanh_cells[t] if tanh_cells is not None else None)
-            squashed.sigmoid_().mul_(2.0).sub_(1.0)  # tanh(c)
+            squashed = (torch.tanh(c, out=tanh_cells[t]) if tanh_cells is not None
+                        else torch.tanh(c))
             h = torch.mul(out, squashed, out=states[t, :, :n])
         if save:
             saved.update(cells=cells, tanh_cells=tanh_cells)
@@ -222,7 +216,6 @@ def _backward(layer: _Layer, grad: Tensor, saved: dict[str, Tensor],
                 torch.mul(d_c, previous, out=now[..., 2 * size:3 * size]).mul_(f - f * f)
             torch.mul(d_c, i, out=now[..., 3 * size:]).addcmul_(now[..., 3 * size:], g * g,
                                                                  value=-1.0)
-            now[..., 3 * size:].mul_(0.5)  # the g rows are doubled (see _layer)
             d_c.mul_(f)
             carry = now
         else:  # GRU: h' = n + z (h - n), n = tanh(x_n + r (W_hn h + b_hn))
