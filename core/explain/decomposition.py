@@ -24,9 +24,11 @@ The GRU and tanh RNN follow the same rules (cf. Jumelet, Zuidema & Hupkes 2019 o
 GRUs). Bidirectional layers read the span mirrored; deeper layers take the previous layer's
 beta and gamma as their two inputs.
 
-Only the beta products are computed per span: gamma's pre-activations are the real ones
-(from one ordinary pass of the model) minus beta's, so a batch of spans costs one matrix
-product per step and layer direction.
+Only beta is computed per span: every rule splits an exact total, so gamma is the real run
+(one ordinary pass of the model) minus beta, taken so wherever a rule needs it (gamma's
+pre-activations, the LSTM cell). A batch of spans costs one batched matrix product per step
+and layer, both directions stacked, and each span is computed only from the first step that
+reads it in each direction (before that its beta is zero).
 """
 
 from __future__ import annotations
@@ -52,16 +54,6 @@ def _activate(pre: Tensor, cell: str, hidden: int) -> Tensor:
     if cell == "gru":  # r, z: sigmoid (n is activated separately)
         return torch.sigmoid(pre)
     return torch.tanh(pre)
-
-
-def _activate_(pre: Tensor, cell: str, hidden: int) -> Tensor:
-    """``_activate`` in place."""
-    if cell == "lstm":
-        pre[..., :2 * hidden].sigmoid_()
-        pre[..., 2 * hidden:3 * hidden].tanh_()
-        pre[..., 3 * hidden:].sigmoid_()
-        return pre
-    return pre.sigmoid_() if cell == "gru" else pre.tanh_()
 
 
 class _RealLayer:
