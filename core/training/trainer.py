@@ -29,7 +29,12 @@ from core.training.batching import bucket_batches
 from core.training.callbacks import Callback, FitState, default_callbacks, in_order, run_hook
 from core.training.dataset import EncodedSplit, PreparedData
 from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
-from core.training.word_prior import SHORT_REVIEW_TOKENS, log_count_ratios, wants_prior
+from core.training.word_prior import (
+    SHORT_REVIEW_TOKENS,
+    SMALL_SET_REVIEWS,
+    log_count_ratios,
+    wants_prior,
+)
 
 
 @dataclass
@@ -233,7 +238,8 @@ class Trainer:
                                      fused=device.type in ("cpu", "cuda"))
         if self.config.word_prior == "auto" and config.word_prior == "on":
             self._status(f"Word prior on (auto): the median training review is at most "
-                         f"{SHORT_REVIEW_TOKENS} tokens.")
+                         f"{SHORT_REVIEW_TOKENS} tokens, or there are at most "
+                         f"{SMALL_SET_REVIEWS:,} training reviews.")
         self._status(f"Training {model.parameter_count():,} parameters on "
                      f"{describe_device(device)}; {data.describe()}")
         return FitState(

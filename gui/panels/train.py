@@ -44,7 +44,7 @@ from core.metrics import format_duration
 from core.text.labels import LabelScheme
 from core.training.dataset import spare_row_count
 from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
-from core.training.word_prior import SHORT_REVIEW_TOKENS
+from core.training.word_prior import SHORT_REVIEW_TOKENS, SMALL_SET_REVIEWS
 from gui import dialogs
 from gui.file_dialogs import REVIEWS_FILTER
 from gui.panels.base import Panel, preview
@@ -78,7 +78,8 @@ TOOLTIPS: dict[str, str] = {
                   "(naive-Bayes ratios) as a fixed extra input. Helps sets of short reviews "
                   "(about +1.5 points on short movie-review sentences); can hurt when training "
                   "and test reviews are about different things (e.g. other films). Auto: on "
-                  f"when the median training review is at most {SHORT_REVIEW_TOKENS} tokens.",
+                  f"when the median training review is at most {SHORT_REVIEW_TOKENS} tokens "
+                  f"or there are at most {SMALL_SET_REVIEWS:,} training reviews.",
     "epochs": "Maximum number of passes over the training reviews.",
     "batch_size": "Reviews per training step; larger is faster per review, smaller often "
                   "generalises better.",

@@ -8,9 +8,10 @@ from core.bundle import ModelBundle
 from core.config import TrainConfig
 from core.model.classifier import RecurrentClassifier
 from core.predict.predictor import Predictor
+from core.training import word_prior
 from core.training.dataset import prepare_data
 from core.training.pipeline import train_model
-from core.training.word_prior import log_count_ratios, wants_prior
+from core.training.word_prior import SMALL_SET_REVIEWS, log_count_ratios, wants_prior
 from tests.core.conftest import synthetic_table
 
 
@@ -87,14 +88,19 @@ def test_models_saved_with_a_true_or_false_prior_still_load():
         assert TrainConfig.from_saved({**saved, "word_prior": flag}).word_prior == mode
 
 
+MANY = SMALL_SET_REVIEWS + 1
+
+
 @pytest.mark.parametrize("mode, lengths, expected", [
-    ("auto", [10, 20, 30], True), ("auto", [10, 200, 300], False), ("auto", [], False),
-    ("on", [500], True), ("off", [5], False)])
-def test_auto_turns_the_prior_on_for_short_reviews_only(mode, lengths, expected):
+    ("auto", [10, 20, 30] * MANY, True), ("auto", [10, 200, 300] * MANY, False),
+    ("auto", [10, 200, 300], True), ("auto", [300] * SMALL_SET_REVIEWS, True),
+    ("auto", [300] * MANY, False), ("auto", [], False),
+    ("on", [500] * MANY, True), ("off", [5], False)])
+def test_auto_turns_the_prior_on_for_short_reviews_or_small_sets(mode, lengths, expected):
     assert wants_prior(mode, np.array(lengths)) is expected
 
 
-def test_auto_is_settled_by_training_and_saved_settled(tmp_path):
+def test_auto_is_settled_by_training_and_saved_settled(tmp_path, monkeypatch):
     config = TrainConfig(cell="gru", embedding_dim=8, hidden_size=8, epochs=1, max_length=20,
                          validation_share=0.2, test_share=0.2, seed=3)
     assert config.word_prior == "auto"
@@ -107,6 +113,7 @@ def test_auto_is_settled_by_training_and_saved_settled(tmp_path):
 
     long = synthetic_table(200)
     long.texts = [" ".join([text] * 30) for text in long.texts]  # past SHORT_REVIEW_TOKENS
+    monkeypatch.setattr(word_prior, "SMALL_SET_REVIEWS", 100)  # 200 reviews: not a small set
     outcome = train_model(prepare_data(long, config.replace(max_length=400)),
                           config.replace(max_length=400))
     assert outcome.bundle.config.word_prior == "off"
