@@ -107,7 +107,7 @@ TOOLTIPS: dict[str, str] = {
                    "most: against its label (adversarial) or against the model's own "
                    "prediction (virtual adversarial, which also reads unlabelled reviews). "
                    "About three times the training time. Auto: adversarial for training sets "
-                   "of up to 1,000,000 words, off for larger ones.",
+                   "of up to 250,000 words, off for larger ones.",
 }
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
