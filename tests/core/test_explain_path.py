@@ -11,24 +11,10 @@ import torch
 from core.explain import integrated
 from core.explain.integrated import integrated_gradients
 from core.explain.recurrent_path import RecurrentPath, supported
-from core.model.classifier import RecurrentClassifier
+from tests.core.test_explain_phrases import random_model as sharp_model
 
 CASES = list(itertools.product(["lstm", "gru", "rnn"], [False, True], [1, 2],
                                ["last", "mean", "max", "max_mean", "attention"]))
-
-
-def sharp_model(cell: str, bidirectional: bool, layers: int, pooling: str,
-                prior: bool) -> RecurrentClassifier:
-    torch.manual_seed(0)
-    model = RecurrentClassifier(40, 3, cell=cell, embedding_dim=7, hidden_size=5, layers=layers,
-                                bidirectional=bidirectional, pooling=pooling,
-                                prior_dim=3 if prior else 0)
-    with torch.no_grad():  # larger weights than the default init: saturated gates get tested
-        for parameter in model.parameters():
-            parameter.mul_(2.0)
-    if prior:
-        model.embedding.set_prior(torch.randn(40, 3))
-    return model.eval()
 
 
 @pytest.mark.parametrize("cell,bidirectional,layers,pooling", CASES)
