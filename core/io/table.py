@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class ReviewTable:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    @property
+    def file_name(self) -> str:
+        """The source's file name, for messages and records (never its folder)."""
+        return Path(self.path).name if self.path else "(reviews in memory)"
 
     def subset(self, indices: list[int]) -> "ReviewTable":
         """Rows picked by index, keeping every aligned list aligned."""

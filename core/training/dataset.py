@@ -24,11 +24,16 @@ TRAIN_SPLITS = {"train", "training"}
 TEST_SPLITS = ("test", "testing", "dev", "validation", "valid", "val", "holdout")
 
 
-def spare_row_count(table: ReviewTable) -> int:
-    """Rows the reader skipped for having text but no label, outside any test split: the
-    loaded file's rows that pretraining may read (``read_unlabelled_rows`` reads them)."""
+def is_test_split(value: object) -> bool:
+    """Whether a split column's value marks a row held out for testing."""
+    return str(value or "").strip().lower() in TEST_SPLITS
+
+
+def no_label_row_count(table: ReviewTable, *, outside_test: bool = False) -> int:
+    """Rows the reader skipped for having text but no label; with ``outside_test``, only
+    those outside any test split: the rows pretraining may read (``read_unlabelled_rows``)."""
     return sum(1 for row in table.skipped if row.reason.startswith("no label")
-               and row.split.strip().lower() not in TEST_SPLITS)
+               and not (outside_test and is_test_split(row.split)))
 
 
 @dataclass

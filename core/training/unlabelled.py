@@ -37,7 +37,12 @@ from core.training.checkpoint import (
     encoder_tensors,
     merged_vocabulary,
 )
-from core.training.dataset import TEST_SPLITS, EncodedSplit, PreparedData, tokenizer_settings
+from core.training.dataset import (
+    EncodedSplit,
+    PreparedData,
+    is_test_split,
+    tokenizer_settings,
+)
 from core.training.pretraining import (
     LanguageModelHeads,
     PretrainCallbacks,
@@ -71,11 +76,7 @@ def unlabelled_rows(table: ReviewTable) -> list[int]:
     splits = table.splits
     return [i for i, label in enumerate(table.labels)
             if not str(label or "").strip()
-            and not (splits and str(splits[i]).strip().lower() in TEST_SPLITS)]
-
-
-def _name(table: ReviewTable) -> str:
-    return Path(table.path).name if table.path else "(reviews in memory)"
+            and not (splits and is_test_split(splits[i]))]
 
 
 def gather_texts(data: PreparedData, unlabelled: Sequence[ReviewTable] = ()) -> PretrainingTexts:
@@ -88,13 +89,13 @@ def gather_texts(data: PreparedData, unlabelled: Sequence[ReviewTable] = ()) -> 
     spare = [r for r in unlabelled_rows(table) if r not in held_out]
     if held_out.intersection(train_rows):  # cannot happen: the splits are disjoint
         raise TrainingError("Internal error: held-out rows among the training rows.")
-    texts.add(_name(table), "training rows", [tokenizer.tokenize(table.texts[r])
+    texts.add(table.file_name, "training rows", [tokenizer.tokenize(table.texts[r])
                                               for r in train_rows])
-    texts.add(_name(table), "unlabelled rows", [tokenizer.tokenize(table.texts[r])
+    texts.add(table.file_name, "unlabelled rows", [tokenizer.tokenize(table.texts[r])
                                                 for r in spare])
     for extra in unlabelled:
         role = "unlabelled rows" if extra.path and extra.path == table.path else "unlabelled file"
-        texts.add(_name(extra), role, [tokenizer.tokenize(t) for t in extra.texts])
+        texts.add(extra.file_name, role, [tokenizer.tokenize(t) for t in extra.texts])
     return texts
 
 
@@ -117,9 +118,7 @@ def read_unlabelled_rows(path: str | Path, text_column: str | None = None,
         labels = chunk.labels if chunk.labels is not None else [""] * len(chunk)
         splits = chunk.splits if chunk.splits is not None else [""] * len(chunk)
         for text, label, row, split in zip(chunk.texts, labels, chunk.rows, splits):
-            if str(split).strip().lower() in TEST_SPLITS:
-                continue
-            if not str(label or "").strip():
+            if not str(label or "").strip() and not is_test_split(split):
                 texts.append(text)
                 rows.append(row)
     return ReviewTable(texts=texts, rows=rows, sources=[str(path)] * len(texts),

@@ -42,7 +42,7 @@ from core.errors import ReviewDataError
 from core.io.readers import FilePreview, ReadCancelled, preview_file, read_reviews
 from core.io.table import ReviewTable
 from core.text.labels import LabelScheme, looks_like_stars, make_scheme, rating_range
-from core.training.dataset import spare_row_count
+from core.training.dataset import no_label_row_count
 from gui import dialogs
 from gui.file_dialogs import REVIEWS_FILTER
 from gui.panels.base import Panel, preview
@@ -660,7 +660,7 @@ class DataPanel(Panel):
         skipped = len(table.skipped)
         lines = [f"<b>{len(table):,}</b> reviews read; {skipped:,} row"
                  f"{'' if skipped == 1 else 's'} skipped."]
-        unlabelled = sum(1 for row in table.skipped if row.reason.startswith("no label"))
+        unlabelled = no_label_row_count(table)
         if unlabelled:
             lines.append(f"{unlabelled:,} of them have text but no label (see Unlabelled "
                          "reviews below).")
@@ -733,7 +733,7 @@ class DataPanel(Panel):
         """Rows of the open file with text but no label (the reader set them aside)."""
         if self.table is None:
             return 0
-        return spare_row_count(self.table)
+        return no_label_row_count(self.table, outside_test=True)
 
     def show_unlabelled(self, state: UnlabelledState) -> None:
         """The Train tab's added files and whether its settings use unlabelled reviews."""

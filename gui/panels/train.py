@@ -42,7 +42,7 @@ from core.io.readers import ReadCancelled, read_reviews
 from core.io.table import ReviewTable
 from core.metrics import format_duration
 from core.text.labels import LabelScheme
-from core.training.dataset import spare_row_count
+from core.training.dataset import no_label_row_count
 from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
 from core.training.word_prior import SHORT_REVIEW_TOKENS, SMALL_SET_REVIEWS
 from gui import dialogs
@@ -714,7 +714,7 @@ class TrainPanel(Panel):
     def unlabelled_state(self) -> UnlabelledState:
         """The added files and their use by the current settings, for the Data tab."""
         return UnlabelledState(
-            files=tuple((_file_name(t), len(t)) for t in self.unlabelled),
+            files=tuple((t.file_name, len(t)) for t in self.unlabelled),
             used_by=unlabelled_uses(self.config()), reading=self._unlabelled_reading,
             editable=not self.running)
 
@@ -743,7 +743,7 @@ class TrainPanel(Panel):
         """Rows the reader set aside for having no label: pretraining reads them."""
         if self._table is None:
             return 0
-        return spare_row_count(self._table)
+        return no_label_row_count(self._table, outside_test=True)
 
     def _choose_unlabelled(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Add unlabelled reviews",
@@ -794,7 +794,7 @@ class TrainPanel(Panel):
             if tables:
                 self.status_message.emit(
                     f"Added {sum(len(t) for t in tables):,} unlabelled reviews from "
-                    + ", ".join(_file_name(t) for t in tables) + ".")
+                    + ", ".join(t.file_name for t in tables) + ".")
             self._report_unlabelled_problems(problems + errors)
 
         def failed(message: str, _details: str) -> None:
@@ -905,10 +905,6 @@ class TrainPanel(Panel):
         table = sample_table()
         self.set_data(table, make_scheme("auto", table.labels or []))
         self.set_config(preset("Fast").replace(epochs=3))
-
-
-def _file_name(table: ReviewTable) -> str:
-    return Path(table.path).name if table.path else "(reviews in memory)"
 
 
 def _same_file_key(path: str) -> str:

@@ -179,7 +179,7 @@ def test_a_files_unlabelled_test_rows_never_reach_pretraining(tmp_path):
     the reader that gathers a file's unlabelled rows and the count the window shows both
     leave them out."""
     from core.io.readers import read_reviews
-    from core.training.dataset import spare_row_count
+    from core.training.dataset import no_label_row_count
     from core.training.unlabelled import read_unlabelled_rows
 
     path = tmp_path / "reviews.csv"
@@ -194,4 +194,5 @@ def test_a_files_unlabelled_test_rows_never_reach_pretraining(tmp_path):
     assert "future test text" in everything.texts  # no split column: nothing is a test row
     table = read_reviews(path, "text", "label", "split")
     assert len(table.skipped) == 4
-    assert spare_row_count(table) == 2
+    assert no_label_row_count(table, outside_test=True) == 2
+    assert no_label_row_count(table) == 4
