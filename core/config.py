@@ -13,7 +13,7 @@ CELLS = ("rnn", "lstm", "gru")
 POOLINGS = ("last", "mean", "max", "max_mean", "attention")
 TRUNCATIONS = ("head", "tail", "head_tail")
 TOKENIZERS = ("words", "treebank", "tweet")
-WORD_PRIOR_MODES = ("auto", "on", "off")  # auto: on for short reviews (core/training/word_prior.py)
+WORD_PRIOR_MODES = ("auto", "on", "off")  # auto: see core/training/word_prior.py
 # What is learnt from unlabelled text before the labelled training (core/training/pretraining.py):
 # nothing, word vectors only (gensim), or the recurrent encoder as a language model.
 PRETRAIN_KINDS = ("off", "vectors", "lm")

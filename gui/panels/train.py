@@ -111,7 +111,7 @@ TOOLTIPS: dict[str, str] = {
 }
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-WORD_PRIOR_NAMES = {"auto": "Auto (on for short reviews)", "on": "On", "off": "Off"}
+WORD_PRIOR_NAMES = {"auto": "Auto (short reviews or small sets)", "on": "On", "off": "Off"}
 PRETRAIN_NAMES = {"off": "Off", "vectors": "Word vectors", "lm": "Language model"}
 ADVERSARIAL_NAMES = {"auto": "Auto (on for small sets)", "off": "Off", "at": "Adversarial",
                      "vat": "Virtual adversarial"}
