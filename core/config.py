@@ -20,6 +20,9 @@ PRETRAIN_KINDS = ("off", "vectors", "lm")
 # Perturbations of the word embeddings (core/training/adversarial.py); auto: adversarial
 # training on small training sets only (core/training/unlabelled.py, docs/decisions.md).
 ADVERSARIAL_KINDS = ("auto", "off", "at", "vat")
+# Training texts paired with their negation flipped (core/training/negation_pairs.py); auto:
+# on for two classes.
+NEGATION_PAIR_MODES = ("auto", "on", "off")
 
 
 @dataclass
@@ -65,6 +68,7 @@ class TrainConfig:
     pretrain_epochs: int = 2
     adversarial: str = "auto"
     adversarial_epsilon: float = 5.0
+    negation_pairs: str = "off"
     # machine
     device: str = "auto"
     threads: int = 0
@@ -83,6 +87,8 @@ class TrainConfig:
             (self.adversarial in ADVERSARIAL_KINDS,
              f"adversarial training must be one of {', '.join(ADVERSARIAL_KINDS)}"),
             (1 <= self.pretrain_epochs <= 100, "pretraining epochs must be between 1 and 100"),
+            (self.negation_pairs in NEGATION_PAIR_MODES,
+             f"negation pairs must be one of {', '.join(NEGATION_PAIR_MODES)}"),
             (0 < self.adversarial_epsilon <= 100,
              "adversarial epsilon must be above 0 and at most 100"),
             (1 <= self.layers <= 8, "layers must be between 1 and 8"),
@@ -164,7 +170,8 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
 
 # Settings added after models were first saved, with the value that reproduces those models.
 _ADDED_LATER: dict[str, Any] = {"word_prior": "off", "lr_decay": 1.0, "ema_decay": 0.0,
-                                "pretrain": "off", "adversarial": "off"}
+                                "pretrain": "off", "adversarial": "off",
+                                "negation_pairs": "off"}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "Fast": dict(
@@ -192,4 +199,5 @@ DATA_KNOBS = frozenset(
 )
 MODEL_KNOBS = frozenset(f.name for f in dataclasses.fields(TrainConfig)) - DATA_KNOBS
 __all__ = ["TrainConfig", "PRESETS", "preset", "CELLS", "POOLINGS", "WORD_PRIOR_MODES",
-           "PRETRAIN_KINDS", "ADVERSARIAL_KINDS", "DATA_KNOBS", "MODEL_KNOBS"]
+           "PRETRAIN_KINDS", "ADVERSARIAL_KINDS", "NEGATION_PAIR_MODES", "DATA_KNOBS",
+           "MODEL_KNOBS"]

@@ -9,6 +9,7 @@ clipping, weight averaging, the divergence guard, best-checkpoint keeping, early
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ from core.training.batching import bucket_batches
 from core.training.callbacks import Callback, FitState, default_callbacks, in_order, run_hook
 from core.training.dataset import EncodedSplit, PreparedData
 from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
+from core.training.negation_pairs import wants_negation_pairs, with_negation_pairs
 from core.training.word_prior import (
     SHORT_REVIEW_TOKENS,
     SMALL_SET_REVIEWS,
@@ -140,7 +142,7 @@ class Trainer:
             state.model.train()
             tally = _EpochTally()
             run_hook(callbacks, "before_epoch", state)
-            batches = bucket_batches(data.train.lengths, config.batch_size, rng)
+            batches = bucket_batches(state.data.train.lengths, config.batch_size, rng)
             for state.batch, state.index in enumerate(batches, 1):
                 state.paused_seconds += self.control.wait_if_paused()
                 if self.control.cancelled:
@@ -223,8 +225,15 @@ class Trainer:
         seed_everything(config.seed)
         # 'auto' is settled here, from the training reviews, and the result keeps the settled
         # config so that a saved model rebuilds the same layers.
+        pairs = wants_negation_pairs(config.negation_pairs, data.scheme.num_classes)
         config = config.replace(
-            word_prior="on" if wants_prior(config.word_prior, data.train.lengths) else "off")
+            word_prior="on" if wants_prior(config.word_prior, data.train.lengths) else "off",
+            negation_pairs="on" if pairs else "off")
+        if pairs:
+            train, added = with_negation_pairs(data.train, data.vocab)
+            data = dataclasses.replace(data, train=train)
+            self._status(f"Negation pairs: {added:,} training reviews also seen with their "
+                         "negation flipped and the other label.")
         model = RecurrentClassifier.from_config(config, len(data.vocab), data.scheme.num_classes)
         if config.word_prior == "on":
             prior = log_count_ratios(data.train.ids, data.train.labels, len(data.vocab),

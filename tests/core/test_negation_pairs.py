@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+
+from core.config import TrainConfig
+from core.io.table import ReviewTable
+from core.predict.predictor import Predictor
+from core.text.negation import negation_counterfactual
+from core.text.tokenizer import Tokenizer, TokenizerSettings
+from core.text.vocabulary import Vocabulary
+from core.training.dataset import EncodedSplit, prepare_data
+from core.training.negation_pairs import negation_pairs, wants_negation_pairs
+from core.training.pipeline import train_model
+
+TOKENIZE = Tokenizer(TokenizerSettings(split_clitics=True)).tokenize
+
+
+def flipped(text: str) -> str | None:
+    result = negation_counterfactual(TOKENIZE(text))
+    return None if result is None else " ".join(result)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The food wasn't bad.", "the food was bad ."),
+    ("It is not worth it", "it is worth it"),
+    ("I can't complain", "i can complain"),
+    ("bad", "not bad"),
+    ("a total mess", "not a total mess"),
+    ("I didn't hate it", "i did hate it"),
+])
+def test_the_one_negation_is_added_or_taken_away(text, expected):
+    assert flipped(text) == expected
+
+
+def test_a_negation_goes_after_the_verb_as_not_or_the_clitic():
+    for text in ("the room was clean", "the staff were friendly", "this phone is great"):
+        words = flipped(text).split()
+        negation = words.index("not") if "not" in words else words.index("n't")
+        assert words[negation - 1] in ("was", "were", "is")
+        assert words[:negation] + words[negation + 1:] == text.split()
+
+
+@pytest.mark.parametrize("text", [
+    "Great location, but the staff didn't care.",  # contrast: the edit may not carry it
+    "Is it any good?",  # a question
+    "There is a pool.",  # existence, no judgement
+    "The room was clean. The staff were rude.",  # a second sentence
+    "The bed was not comfortable and I could not sleep",  # two negations
+    "The room was clean and it had a view",  # two verbs
+    "no complaints",  # 'no' + noun: taking it away does not flip cleanly
+    "our service maid paid no attention to cleaning the room at all today",  # too long
+    "great clean room with view",  # no verb and longer than a phrase
+])
+def test_texts_whose_flip_would_not_be_clean_give_none(text):
+    assert flipped(text) is None
+
+
+def test_pairs_flip_the_label_and_leave_out_edits_the_vocabulary_cannot_spell():
+    vocab = Vocabulary.build([["the", "room", "was", "clean", "not", "bad"]] * 2)
+    split = EncodedSplit([vocab.encode(["the", "room", "was", "clean"]), vocab.encode(["bad"]),
+                          vocab.encode(["room", "and", "clean", "room", "here"])],
+                         np.array([1, 0, 1]), np.array([10, 11, 12]))
+    pairs = negation_pairs(split, vocab)
+    assert [vocab.lookup(i) for i in pairs.ids[1]] == ["not", "bad"]
+    assert pairs.labels.tolist() == [0, 1] and pairs.rows.tolist() == [10, 11]
+    no_not = Vocabulary.build([["the", "room", "was", "clean", "bad"]] * 2)
+    split.ids = [no_not.encode(["bad"])]
+    assert len(negation_pairs(EncodedSplit(split.ids, np.array([0]), np.array([1])),
+                              no_not)) == 0
+
+
+@pytest.mark.parametrize("mode, classes, expected", [
+    ("auto", 2, True), ("auto", 3, False), ("on", 2, True), ("on", 5, False),
+    ("off", 2, False)])
+def test_pairs_are_for_two_classes(mode, classes, expected):
+    assert wants_negation_pairs(mode, classes) is expected
+
+
+def negation_table(count: int = 240) -> ReviewTable:
+    """Praise and complaints, where 'not' only ever negates praise (as in real review sets)."""
+    rng = np.random.default_rng(0)
+    good, bad = ["great", "lovely", "clean", "friendly"], ["awful", "dirty", "rude", "bad"]
+    things = ["room", "staff", "food", "view"]
+    texts, labels = [], []
+    for index in range(count):
+        thing = things[index % 4]
+        kind = index % 3
+        if kind == 0:
+            texts.append(f"the {thing} was {rng.choice(good)}")
+            labels.append("pos")
+        elif kind == 1:
+            texts.append(f"the {thing} was {rng.choice(bad)}")
+            labels.append("neg")
+        else:
+            texts.append(f"the {thing} was not {rng.choice(good)}")
+            labels.append("neg")
+    return ReviewTable(texts=texts, labels=labels, rows=list(range(1, count + 1)),
+                       sources=["negation"] * count, path="negation.csv")
+
+
+def test_pairs_teach_a_negated_complaint_that_the_reviews_never_hold():
+    config = TrainConfig(cell="gru", embedding_dim=16, hidden_size=16, epochs=15, max_length=20,
+                         min_count=1, validation_share=0.2, test_share=0.1, seed=5,
+                         word_prior="off", batch_size=16, ema_decay=0.0, learning_rate=1e-2,
+                         early_stopping=False)
+    data = prepare_data(negation_table(), config)
+    probe = ["the room was not dirty", "the food was not awful"]
+    positive = data.scheme.classes.index("pos")
+    readings = {}
+    for mode in ("off", "auto"):  # auto: on for two classes
+        outcome = train_model(data, config.replace(negation_pairs=mode))
+        readings[mode] = Predictor(outcome.bundle).probabilities(probe)[:, positive]
+        assert len(outcome.data.train) == len(data.train)  # the pairs never join the data
+    assert outcome.bundle.config.negation_pairs == "on"
+    assert (readings["off"] < 0.5).all()  # "not" learnt as a complaint word
+    assert (readings["auto"] > 0.5).all()
