@@ -13,7 +13,15 @@ from pathlib import Path
 from core.bundle import ModelBundle, resolve_model_path
 from core.cli.progress import ProgressBar
 from core.cli.reading import SKIPPED_NAME, add_read_limit_option, read_table, report_read
-from core.config import CELLS, POOLINGS, TOKENIZERS, TRUNCATIONS, WORD_PRIOR_MODES, TrainConfig
+from core.config import (
+    CELLS,
+    NEGATION_PAIR_MODES,
+    POOLINGS,
+    TOKENIZERS,
+    TRUNCATIONS,
+    WORD_PRIOR_MODES,
+    TrainConfig,
+)
 from core.errors import ReviewDataError
 from core.io.output_paths import check_outputs, save_with_fallback
 from core.io.readers import read_reviews
@@ -40,7 +48,7 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model and training settings")
     choices = {"cell": CELLS, "pooling": POOLINGS, "truncation": TRUNCATIONS,
                "tokenizer": TOKENIZERS, "device": ("auto", "cpu", "cuda"),
-               "word_prior": WORD_PRIOR_MODES}
+               "word_prior": WORD_PRIOR_MODES, "negation_pairs": NEGATION_PAIR_MODES}
     for field in dataclasses.fields(TrainConfig):
         default = getattr(_DEFAULTS, field.name)
         flag = "--" + field.name.replace("_", "-")

@@ -108,6 +108,11 @@ TOOLTIPS: dict[str, str] = {
                    "prediction (virtual adversarial, which also reads unlabelled reviews). "
                    "About three times the training time. Auto: adversarial for training sets "
                    "of up to 250,000 words, off for larger ones.",
+    "negation_pairs": "Also train on each short training text with its one negation flipped "
+                      "('was clean' -> 'was not clean', 'not bad' <- 'bad') and the other "
+                      "label, so the model learns that 'not' turns a complaint into praise "
+                      "as well as the other way round. Only short, single-clause texts are "
+                      "used. Auto: on for two classes.",
 }
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -115,6 +120,7 @@ WORD_PRIOR_NAMES = {"auto": "Auto (short reviews or small sets)", "on": "On", "o
 PRETRAIN_NAMES = {"off": "Off", "vectors": "Word vectors", "lm": "Language model"}
 ADVERSARIAL_NAMES = {"auto": "Auto (on for small sets)", "off": "Off", "at": "Adversarial",
                      "vat": "Virtual adversarial"}
+NEGATION_PAIR_NAMES = {"auto": "Auto (two classes)", "on": "On", "off": "Off"}
 POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "max_mean": "Max + mean",
                  "attention": "Attention"}
 
@@ -266,6 +272,9 @@ class TrainPanel(Panel):
         self.word_prior = QComboBox()
         for key, name in WORD_PRIOR_NAMES.items():
             self.word_prior.addItem(name, key)
+        self.negation_pairs = QComboBox()
+        for key, name in NEGATION_PAIR_NAMES.items():
+            self.negation_pairs.addItem(name, key)
         self.parameter_label = QLabel("counting…")
         self.parameter_label.setObjectName("parameterCount")
 
@@ -309,7 +318,7 @@ class TrainPanel(Panel):
             "validation_share": self.validation_share, "seed": self.seed,
             "early_stopping": self.early_stopping, "patience": self.patience,
             "pretrain": self.pretrain, "pretrain_epochs": self.pretrain_epochs,
-            "adversarial": self.adversarial,
+            "adversarial": self.adversarial, "negation_pairs": self.negation_pairs,
         }
         for name, widget in self._fields.items():
             widget.setToolTip(TOOLTIPS[name])
@@ -345,6 +354,7 @@ class TrainPanel(Panel):
         train_form.addRow("Seed:", self.seed)
         train_form.addRow("", self.early_stopping)
         train_form.addRow("Patience:", self.patience)
+        train_form.addRow("Negation pairs:", self.negation_pairs)
 
         pretrain_box = QGroupBox("Unlabelled reviews")
         pretrain_form = _form(pretrain_box)
@@ -459,7 +469,8 @@ class TrainPanel(Panel):
             validation_share=self.validation_share.value() / 100.0, seed=self.seed.value(),
             early_stopping=self.early_stopping.isChecked(), patience=self.patience.value(),
             pretrain=self.pretrain.currentData(), pretrain_epochs=self.pretrain_epochs.value(),
-            adversarial=self.adversarial.currentData())
+            adversarial=self.adversarial.currentData(),
+            negation_pairs=self.negation_pairs.currentData())
 
     def set_config(self, config: TrainConfig, preset_name: str | None = None) -> None:
         """Show ``config`` in the form (e.g. restored from settings or a loaded model)."""
@@ -488,6 +499,8 @@ class TrainPanel(Panel):
             self.pretrain.setCurrentIndex(self.pretrain.findData(config.pretrain))
             self.pretrain_epochs.setValue(config.pretrain_epochs)
             self.adversarial.setCurrentIndex(self.adversarial.findData(config.adversarial))
+            self.negation_pairs.setCurrentIndex(
+                self.negation_pairs.findData(config.negation_pairs))
         finally:
             self._loading = False
         self.preset_combo.setCurrentText(preset_name or self._matching_preset())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from core.bundle import ModelBundle
 from core.cli import run_cli
 from tests.core.conftest import synthetic_table
 
@@ -60,6 +61,18 @@ def test_bad_setting_is_named(review_csv, tmp_path, capsys):
     assert run_cli(["train", str(review_csv), "--dropout", "1.5", "--out",
                     str(tmp_path / "m")]) == 2
     assert "dropout" in capsys.readouterr().err
+
+
+def test_negation_pairs_is_a_flag_that_reaches_the_saved_model(review_csv, tmp_path, capsys):
+    out = tmp_path / "pairs"
+    assert run_cli(["train", str(review_csv), *TINY, "--negation-pairs", "on", "--out",
+                    str(out)]) == 0
+    assert ModelBundle.load(out / "model.ramodel").config.negation_pairs == "on"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(["train", str(review_csv), "--negation-pairs", "maybe", "--out",
+                 str(tmp_path / "m")])
+    assert refused.value.code == 2
+    assert "--negation-pairs" in capsys.readouterr().err
 
 
 def test_every_command_has_help():

@@ -33,6 +33,15 @@ def test_the_pretraining_settings_round_trip(panel, tiny_config):
     assert panel.config() == config
 
 
+def test_the_negation_pairs_setting_round_trips_and_reaches_the_config(panel, tiny_config):
+    for mode, shown in (("off", "Off"), ("on", "On"), ("auto", "Auto (two classes)")):
+        panel.set_config(tiny_config.replace(negation_pairs=mode))
+        assert panel.negation_pairs.currentText() == shown
+        assert panel.config().negation_pairs == mode
+    panel.negation_pairs.setCurrentIndex(panel.negation_pairs.findData("off"))
+    assert panel.config().negation_pairs == "off"
+
+
 def test_added_unlabelled_reviews_are_counted(panel):
     extra = ReviewTable(texts=["a quiet room", "rude staff", "fine"], path="/tmp/more.csv")
     panel.set_unlabelled([extra])
