@@ -29,6 +29,10 @@ AUXILIARIES = NEGATABLE | {"be", "been", "may", "does", "do", "did", "has", "hav
 # "ca n't" -> "can", "wo n't" -> "will" when the negation is taken away.
 CLITIC_STEMS = {"ca": "can", "wo": "will", "sha": "shall"}
 NEGATORS = frozenset({"not", "n't", "never", "no"})
+# Other words that negate: a text holding one is already negated in a way one "not" would
+# not undo ("is nothing short of brilliant").
+OTHER_NEGATIONS = frozenset({"nothing", "none", "nobody", "nowhere", "neither", "nor", "hardly",
+                             "barely", "scarcely", "without", "lack", "lacks", "lacking"})
 CONTRAST = frozenset({"but", "though", "although", "yet", "however", "while", "whereas",
                       "except", "unless", ";"})
 BREAKS = frozenset({".", "!", "?", "-", "--", ":"})
@@ -46,7 +50,7 @@ def negation_counterfactual(tokens: Sequence[str], max_tokens: int = 12,
     tokens = list(tokens)
     if not tokens or len(tokens) > max_tokens:
         return None
-    if any(t in CONTRAST or t in UNSAFE for t in tokens):
+    if any(t in CONTRAST or t in UNSAFE or t in OTHER_NEGATIONS for t in tokens):
         return None
     if any(t in BREAKS for t in tokens[:-1]):
         return None

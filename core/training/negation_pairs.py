@@ -3,6 +3,12 @@
 Only for two classes, where "not" + one class is the other. The pairs are built from the
 training split alone, after the split and the vocabulary, so validation and test rows never
 see them and the vocabulary is the one the reviews built.
+
+A short text is flipped whole. A long review cannot be: negating one of its sentences does not
+turn a whole review around. From a long review the pair is one of its sentences: the one that
+leans most the way the review's label says, by the training reviews' own word ratios
+(core/training/word_prior.py), taken with the review's label, and that sentence flipped with
+the other label.
 """
 
 from __future__ import annotations
@@ -12,6 +18,10 @@ import numpy as np
 from core.text.negation import negation_counterfactual
 from core.text.vocabulary import UNK_INDEX, Vocabulary
 from core.training.dataset import EncodedSplit
+from core.training.word_prior import log_count_ratios
+
+SENTENCE_ENDS = frozenset({".", "!", "?"})
+SENTENCE_PAIRS = True  # long reviews give a sentence pair (module switch for bench/selection)
 
 
 def wants_negation_pairs(mode: str, num_classes: int) -> bool:
@@ -29,18 +39,56 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary) -> EncodedSplit:
     ids: list[np.ndarray] = []
     labels: list[int] = []
     rows: list[int] = []
+    lean: np.ndarray | None = None
     for sequence, label, row in zip(split.ids, split.labels, split.rows):
         tokens = [vocab.lookup(int(i)) for i in sequence]
         flipped = negation_counterfactual(tokens)
-        if flipped is None:
+        if flipped is not None:
+            if _spelled(flipped, tokens, vocab):
+                ids.append(vocab.encode(flipped))
+                labels.append(1 - int(label))
+                rows.append(int(row))
             continue
-        encoded = vocab.encode(flipped)
-        if int((encoded == UNK_INDEX).sum()) > int((sequence == UNK_INDEX).sum()):
+        if not SENTENCE_PAIRS:
             continue
-        ids.append(encoded)
-        labels.append(1 - int(label))
-        rows.append(int(row))
+        if lean is None:  # each word's lean toward class 1, from the training reviews
+            ratios = log_count_ratios(split.ids, split.labels, len(vocab), 2)
+            lean = ratios[:, 1] - ratios[:, 0]
+        sentence = _leaning_sentence(tokens, sequence, lean, int(label), vocab)
+        if sentence is None:
+            continue
+        ids += [vocab.encode(sentence[0]), vocab.encode(sentence[1])]
+        labels += [int(label), 1 - int(label)]
+        rows += [int(row), int(row)]
     return EncodedSplit(ids, np.asarray(labels, dtype=np.int64), np.asarray(rows, dtype=np.int64))
+
+
+def _spelled(flipped: list[str], tokens: list[str], vocab: Vocabulary) -> bool:
+    """Whether the edit brought in no word the vocabulary lacks."""
+    unknown = int((vocab.encode(flipped) == UNK_INDEX).sum())
+    return unknown <= int((vocab.encode(tokens) == UNK_INDEX).sum())
+
+
+def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray, label: int,
+                      vocab: Vocabulary) -> tuple[list[str], list[str]] | None:
+    """(sentence, its flip) for the sentence of a long review that leans most toward
+    ``label``; None when no sentence flips cleanly and leans that way."""
+    best: tuple[float, list[str], list[str]] | None = None
+    start = 0
+    sign = 1.0 if label == 1 else -1.0
+    for end, token in enumerate(tokens):
+        if token not in SENTENCE_ENDS and end + 1 < len(tokens):
+            continue
+        sentence = tokens[start:end + 1]
+        ids = sequence[start:end + 1]
+        start = end + 1
+        flipped = negation_counterfactual(sentence, phrase_tokens=0)
+        if flipped is None or not _spelled(flipped, sentence, vocab):
+            continue
+        score = sign * float(lean[np.unique(ids)].sum())
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, sentence, flipped)
+    return None if best is None else (best[1], best[2])
 
 
 def with_negation_pairs(split: EncodedSplit, vocab: Vocabulary) -> tuple[EncodedSplit, int]:

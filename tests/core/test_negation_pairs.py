@@ -49,6 +49,7 @@ def test_a_negation_goes_after_the_verb_as_not_or_the_clitic():
     "no complaints",  # 'no' + noun: taking it away does not flip cleanly
     "our service maid paid no attention to cleaning the room at all today",  # too long
     "great clean room with view",  # no verb and longer than a phrase
+    "It is nothing short of brilliant",  # negated already, by a word 'not' would not undo
 ])
 def test_texts_whose_flip_would_not_be_clean_give_none(text):
     assert flipped(text) is None
@@ -66,6 +67,27 @@ def test_pairs_flip_the_label_and_leave_out_edits_the_vocabulary_cannot_spell():
     split.ids = [no_not.encode(["bad"])]
     assert len(negation_pairs(EncodedSplit(split.ids, np.array([0]), np.array([1])),
                               no_not)) == 0
+
+
+def test_a_long_review_gives_its_sentence_that_leans_the_labels_way_and_its_flip():
+    words = ["the", "room", "was", "clean", "the", "staff", "were", "rude", "the", "view",
+             "was", "great", "."]
+    reviews = [["we", "stayed", "two", "nights", "."] * 3 + ["the", "room", "was", "clean", "."]
+               + ["the", "staff", "were", "rude", "and", "loud", "."],
+               ["the", "staff", "were", "rude", "."] * 2, ["the", "room", "was", "clean", "."]]
+    vocab = Vocabulary.build([words + ["not", "n't", "we", "stayed", "two", "nights", "and",
+                                       "loud"]] * 2)
+    split = EncodedSplit([vocab.encode(r) for r in reviews], np.array([1, 0, 1]),
+                         np.array([7, 8, 9]))
+    pairs = negation_pairs(split, vocab)
+    texts = [" ".join(vocab.lookup(i) for i in ids) for ids in pairs.ids]
+    # the long review (label 1): its 'clean' sentence, not the 'rude' one, then its flip
+    assert texts[0] == "the room was clean ."
+    assert texts[1] in ("the room was not clean .", "the room was n't clean .")
+    assert pairs.labels[:2].tolist() == [1, 0] and pairs.rows[:2].tolist() == [7, 7]
+    # two sentences: a sentence pair too; one short sentence: flipped whole, one text
+    assert pairs.rows[2:].tolist() == [8, 8, 9]
+    assert texts[2] == "the staff were rude ." and pairs.labels[2:].tolist() == [0, 1, 0]
 
 
 @pytest.mark.parametrize("mode, classes, expected", [
