@@ -8,7 +8,10 @@ the selection set. The printed table, mean and sd over seeds per arm, is the rec
 decision in docs/decisions.md cites.
 
     python bench/selection.py rt --seeds 13,14,15 --arm base: --arm at: adversarial=at
-        [--imdb-unlabelled N] [--max-train N]
+        [--imdb-unlabelled N] [--max-train N] [--probe]
+
+--probe also scores each arm on the project's negation probe set (bench/probe.py), a dev set
+written for the project.
 
 An arm is ``label:key=value,key=value`` (an empty list is the defaults).
 """
@@ -32,6 +35,7 @@ import torch  # noqa: E402
 
 from bench.accuracy import PATHS, imdb_training_texts, parse_overrides  # noqa: E402
 from bench.common import load, machine  # noqa: E402
+from bench.probe import probe_accuracy  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
 from core.io.table import ReviewTable  # noqa: E402
 from core.text.labels import make_scheme  # noqa: E402
@@ -105,6 +109,8 @@ def main() -> None:
     parser.add_argument("--phrase-rows", action="store_true",
                         help="SST-2: select on a random share of rows (phrases) instead of "
                              "held-out whole sentences")
+    parser.add_argument("--probe", action="store_true",
+                        help="also score each arm on the negation probe set")
     args = parser.parse_args()
     print(f"Machine: {machine()}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     table = load(PATHS[args.dataset])
@@ -112,6 +118,7 @@ def main() -> None:
     arms = [parse_arm(a) for a in (args.arm or ["defaults:"])]
     scores: dict[str, list[float]] = {label: [] for label, _ in arms}
     minutes: dict[str, list[float]] = {label: [] for label, _ in arms}
+    probes: dict[str, list[float]] = {label: [] for label, _ in arms}
     for seed in [int(s) for s in args.seeds.split(",")]:
         rows = training_rows_only(table, args.dataset, seed)
         if args.max_train and len(rows) > args.max_train:
@@ -127,18 +134,29 @@ def main() -> None:
             accuracy = outcome.bundle.metrics["test"]["accuracy"]  # the selection set
             scores[label].append(accuracy)
             minutes[label].append((time.perf_counter() - began) / 60)
+            probe = ""
+            if args.probe:
+                overall, categories = probe_accuracy(outcome.bundle)
+                probes[label].append(overall)
+                probe = f", probe {overall:.3f} (" + " ".join(
+                    f"{c}={v:.2f}" for c, v in categories.items()) + ")"
             print(f"{args.dataset} seed {seed} {label}: selection accuracy {accuracy:.4f} "
                   f"(best epoch {outcome.result.best_epoch}, {minutes[label][-1]:.1f} min, "
-                  f"{len(outcome.data.test)} selection reviews)", flush=True)
+                  f"{len(outcome.data.test)} selection reviews){probe}", flush=True)
+    probe_head = " probe accuracy (mean ± sd) |" if args.probe else ""
     print(f"\n| {args.dataset} arm | settings | selection accuracy (mean ± sd) | per seed "
-          f"| minutes |")
-    print("|---|---|---|---|---|")
+          f"|{probe_head} minutes |")
+    print("|---|---|---|---|" + ("---|" if args.probe else "") + "---|")
     for label, overrides in arms:
-        values = scores[label]
-        spread = f" ± {statistics.stdev(values):.2%}" if len(values) > 1 else ""
-        print(f"| {label} | {overrides or 'defaults'} | {statistics.mean(values):.2%}{spread} "
-              f"| {', '.join(f'{v:.4f}' for v in values)} | "
+        probe_cell = f" {mean_sd(probes[label])} |" if args.probe else ""
+        print(f"| {label} | {overrides or 'defaults'} | {mean_sd(scores[label])} "
+              f"| {', '.join(f'{v:.4f}' for v in scores[label])} |{probe_cell} "
               f"{statistics.mean(minutes[label]):.1f} |")
+
+
+def mean_sd(values: list[float]) -> str:
+    spread = f" ± {statistics.stdev(values):.2%}" if len(values) > 1 else ""
+    return f"{statistics.mean(values):.2%}{spread}"
 
 
 if __name__ == "__main__":
