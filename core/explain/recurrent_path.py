@@ -13,15 +13,22 @@ RecurrentClassifier builds them (float32, CPU):
   respect to the inputs needs (no weight gradients, step coefficients precomputed for all
   steps at once);
 - the gradient never goes back to the embeddings: grad_x . delta = grad_pre . (W delta), the
-  pre-activation gradient against the products computed once.
+  pre-activation gradient against the products computed once;
+- the LSTM's forward pass keeps, per step, the products its backward step multiplies by, so
+  a backward step is one matrix product and four elementwise operations;
+- attention pooling (the default) and the classifier after one layer are differentiated by
+  hand on the states as the loop leaves them; other poolings, the classifier and any deeper
+  layers run through autograd (the model's own pooling code, so every pooling is covered);
+- the large buffers are reused from one pass to the next (and kept by the thread up to
+  _KEEP_BYTES), instead of fresh memory the OS must fault in and zero for every pass.
 
-Pooling, the classifier and any deeper layers run through autograd (the model's own pooling
-code, so every pooling is covered). Tests compare values and integrands with autograd through
-the model for every cell, direction, depth and pooling.
+Tests compare values and integrands with autograd through the model for every cell,
+direction, depth and pooling.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +40,41 @@ from core.model.classifier import RecurrentClassifier
 # Float32 numbers per evaluation point and position the backward pass keeps: bounds a batch.
 _SAVED_PER_GATE = 4
 _BATCH_BYTES = 256 * 1024 * 1024
+# Buffers a thread keeps between paths (the next explanation reuses them instead of having
+# the OS hand out and zero fresh pages); larger ones are freed when a path is done with them.
+_KEEP_BYTES = 160 * 1024 * 1024
+
+
+class _Workspace:
+    """Named float32 buffers reused from one pass to the next: a pass writes hundreds of
+    megabytes of saved activations, and fresh memory for each costs page faults."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, Tensor] = {}
+
+    def get(self, name: str, *shape: int) -> Tensor:
+        size = int(np.prod(shape))
+        buffer = self.buffers.get(name)
+        if buffer is None or buffer.numel() < size:
+            self.buffers.pop(name, None)
+            buffer = self.buffers[name] = torch.empty(size)
+        return buffer[:size].view(shape)
+
+    def trim(self, keep: int = _KEEP_BYTES) -> None:
+        """Free the largest buffers until at most ``keep`` bytes remain."""
+        for name in sorted(self.buffers, key=lambda name: -self.buffers[name].numel()):
+            if 4 * sum(b.numel() for b in self.buffers.values()) <= keep:
+                break
+            del self.buffers[name]
+
+
+_local = threading.local()
+
+
+def _workspace() -> _Workspace:
+    if not hasattr(_local, "workspace"):
+        _local.workspace = _Workspace()
+    return _local.workspace
 
 
 def supported(model: RecurrentClassifier) -> bool:
@@ -112,11 +154,13 @@ class _Inputs:
         return torch.addcmul(self.start[t], self.alphas[:, :rows], self.along[t], out=out)
 
 
-def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | None = None
-             ) -> tuple[Tensor, dict[str, Tensor]]:
+def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | None = None,
+             workspace: _Workspace | None = None) -> tuple[Tensor, dict[str, Tensor]]:
     """States [T, D, K, H]; with ``save``, what ``_backward`` needs (the gate activations
     of every step and the LSTM cells). ``running[t]``: how many rows are still reading at
     step t (rows sorted longest first; None: all); the states of the others stay zero."""
+    if save and layer.cell == "lstm" and running is None:
+        return _lstm_saved(layer, inputs, workspace or _Workspace())
     steps, batch = inputs.steps, inputs.batch
     directions, size, width = layer.w_hh_t.size(0), layer.hidden, layer.w_hh_t.size(2)
     states = (layer.w_hh_t.new_empty if running is None else layer.w_hh_t.new_zeros)(
@@ -172,12 +216,96 @@ def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | No
     return states, saved
 
 
+def _lstm_saved(layer: _Layer, inputs: _Inputs, workspace: _Workspace
+                ) -> tuple[Tensor, dict[str, Tensor]]:
+    """The LSTM forward pass that keeps, per step, the coefficients its backward pass
+    multiplies by (computed here while the step's values are in cache), so that the
+    backward step is a matrix product and four elementwise operations.
+
+    coef[t] [D, K, 6, H]: a_o = tanh(c) o', b = o (1 - tanh(c)^2), f, a_i = g i',
+    a_f = c_prev f', a_g = i (1 - g^2), with s' = s (1 - s) for the sigmoid gates.
+    """
+    steps, batch = inputs.steps, inputs.batch
+    directions, size = layer.w_hh_t.size(0), layer.hidden
+    states = workspace.get("states", steps, directions, batch, size)
+    coef = workspace.get("coef", steps, directions, batch, 6, size)
+    gates = workspace.get("gates", directions, batch, 4 * size)
+    slopes = workspace.get("slopes", directions, batch, 3 * size)
+    cells = workspace.get("cells", 2, directions, batch, size)
+    both = workspace.get("both", directions, batch, size)  # i g
+    squashed = workspace.get("squashed", directions, batch, size)
+    sigmoids, g = gates[..., :3 * size], gates[..., 3 * size:]
+    out, i, f = (gates[..., k * size:(k + 1) * size] for k in range(3))
+    d_out, d_i, d_f = (slopes[..., k * size:(k + 1) * size] for k in range(3))
+    h = previous = None
+    for t in range(steps):
+        inputs.fill(t, gates, batch)
+        if h is not None:
+            gates.baddbmm_(h, layer.w_hh_t)
+        sigmoids.sigmoid_()
+        g.tanh_()
+        k = coef[t]
+        torch.mul(i, g, out=both)
+        c = cells[t % 2]
+        if previous is None:
+            c.copy_(both)
+            k[:, :, 4].zero_()
+        else:
+            torch.addcmul(both, f, previous, out=c)
+        torch.tanh(c, out=squashed)
+        h = torch.mul(out, squashed, out=states[t])
+        torch.addcmul(sigmoids, sigmoids, sigmoids, value=-1.0, out=slopes)
+        torch.mul(squashed, d_out, out=k[:, :, 0])
+        torch.addcmul(out, h, squashed, value=-1.0, out=k[:, :, 1])
+        k[:, :, 2].copy_(f)
+        torch.mul(g, d_i, out=k[:, :, 3])
+        if previous is not None:
+            torch.mul(previous, d_f, out=k[:, :, 4])
+        torch.addcmul(i, both, g, value=-1.0, out=k[:, :, 5])
+        previous = c
+    return states, {"coef": coef, "states": states}
+
+
+def _lstm_backward(layer: _Layer, grad: Tensor, saved: dict[str, Tensor],
+                   along: Tensor | None, workspace: _Workspace) -> Tensor:
+    """_backward for the LSTM from the coefficients _lstm_saved kept."""
+    steps, directions, batch, size = grad.shape
+    coef = saved["coef"]
+    keep = along is None
+    d_pre = (grad.new_empty(steps, directions, batch, 4 * size) if keep
+             else workspace.get("d_pre", 2, directions, batch, 4 * size))
+    dots = workspace.get("dots", steps, directions, batch) if not keep else None
+    products = workspace.get("products", directions, batch, 4 * size)
+    d_c = workspace.get("d_c", directions, batch, size)
+    d_h_buffer = workspace.get("d_h", directions, batch, size)
+    carry = None
+    for t in range(steps - 1, -1, -1):
+        now = d_pre[t if keep else t % 2]
+        parts = now.view(directions, batch, 4, size)
+        k = coef[t]
+        if carry is None:
+            d_h = grad[t]
+            torch.mul(d_h, k[:, :, 1], out=d_c)
+        else:
+            d_h = torch.baddbmm(grad[t], carry, layer.w_hh, out=d_h_buffer)
+            d_c.mul_(coef[t + 1, :, :, 2]).addcmul_(d_h, k[:, :, 1])
+        torch.mul(d_h, k[:, :, 0], out=parts[:, :, 0])
+        torch.mul(d_c.unsqueeze(2), k[:, :, 3:], out=parts[:, :, 1:])
+        if dots is not None:
+            torch.mul(now, along[t], out=products)
+            torch.sum(products, -1, out=dots[t])
+        carry = now
+    return d_pre if dots is None else dots
+
+
 def _backward(layer: _Layer, grad: Tensor, saved: dict[str, Tensor],
-              along: Tensor | None = None) -> Tensor:
+              along: Tensor | None = None, workspace: _Workspace | None = None) -> Tensor:
     """From the gradient ``grad`` [T, D, K, H] with respect to the states: the gradient
     [T, D, K, G] with respect to the input pre-activations, or with ``along`` [T, D, 1, G]
     only its dot product with ``along`` per step, [T, D, K] (the whole gradient is then
     never stored). Everything is computed per step, on tensors that stay in cache."""
+    if "coef" in saved:
+        return _lstm_backward(layer, grad, saved, along, workspace or _Workspace())
     steps, directions, batch, size = grad.shape
     width = layer.w_hh.size(1)
     act, states = saved["act"], saved["states"]
@@ -265,6 +393,72 @@ def _reading_order(states: Tensor) -> Tensor:
     return torch.cat(parts, dim=-1).transpose(0, 1)
 
 
+class _AttentionHead:
+    """Attention pooling and the classifier on the first layer's states [T, D, K, H] as the
+    step loop leaves them (direction 1 in reversed time), forward and gradient by hand:
+    through autograd the same head needs the states in reading order and its backward
+    costs several times its forward. Only for one-layer models with attention pooling,
+    where every row reads all T positions."""
+
+    def __init__(self, model: RecurrentClassifier, directions: int) -> None:
+        assert model.attention is not None
+        size = model.hidden_size
+        self.directions = directions
+        self.attention = model.attention.weight.detach().view(directions, size)
+        self.attention_bias = float(model.attention.bias.detach())
+        weight = model.classifier.weight.detach()  # [C, D*H]
+        self.classifier = weight.view(-1, directions, size).permute(1, 2, 0).contiguous()
+        self.classifier_rows = weight.view(-1, directions, size).permute(1, 0, 2).contiguous()
+        self.classifier_bias = model.classifier.bias.detach()
+
+    def _by_step(self, per_position: Tensor) -> Tensor:
+        """[T, K] by reading position -> [T, D, K] by each direction's step."""
+        if self.directions == 1:
+            return per_position.unsqueeze(1)
+        return torch.stack([per_position, per_position.flip(0)], dim=1)
+
+    def _by_position(self, per_step: Tensor) -> Tensor:
+        """[T, D, K] by step -> [T, K] summed over directions at each reading position."""
+        if self.directions == 1:
+            return per_step[:, 0]
+        return per_step[:, 0] + per_step[:, 1].flip(0)
+
+    def probabilities(self, states: Tensor, workspace: _Workspace,
+                      keep: bool = False) -> tuple[Tensor, dict[str, Tensor]]:
+        steps, directions, batch, size = states.shape
+        squashed = torch.tanh(states, out=workspace.get("head_tanh", *states.shape))
+        parts = torch.matmul(squashed, self.attention.view(1, directions, size, 1))[..., 0]
+        scores = self._by_position(parts) + self.attention_bias  # [T, K]
+        weights = torch.softmax(scores, dim=0)
+        by_step = self._by_step(weights)  # [T, D, K]
+        pooled = torch.einsum("tdk,tdkh->dkh", by_step, states)  # [D, K, H]
+        logits = torch.einsum("dkh,dhc->kc", pooled, self.classifier) + self.classifier_bias
+        probabilities = torch.softmax(logits, dim=1)
+        return probabilities, {"squashed": squashed, "weights": weights, "by_step": by_step,
+                               "pooled": pooled}
+
+    def gradient(self, states: Tensor, target: int, workspace: _Workspace
+                 ) -> tuple[Tensor, Tensor]:
+        """(P(target) [K], its gradient with respect to ``states`` [T, D, K, H])."""
+        probabilities, kept = self.probabilities(states, workspace)
+        chosen = probabilities[:, target]
+        d_logits = -chosen.unsqueeze(1) * probabilities
+        d_logits[:, target] += chosen
+        d_pooled = torch.einsum("kc,dch->dkh", d_logits, self.classifier_rows)  # [D, K, H]
+        # through the softmax over positions: d score_p = w_p (d_pooled . (x_p - pooled))
+        reach = torch.einsum("tdkh,dkh->tdk", states, d_pooled)
+        offset = (d_pooled * kept["pooled"]).sum((0, 2))  # [K]
+        d_scores = kept["weights"] * (self._by_position(reach) - offset)  # [T, K]
+        grad = workspace.get("head_grad", *states.shape)
+        torch.mul(kept["by_step"].unsqueeze(-1), d_pooled, out=grad)
+        squashed = kept["squashed"]
+        # tanh' = 1 - tanh^2, scaled by d score and the attention vector
+        slope = squashed.mul_(squashed).neg_().add_(1.0)
+        slope.mul_(self._by_step(d_scores).unsqueeze(-1))
+        grad.addcmul_(slope, self.attention.view(1, self.directions, 1, -1))
+        return chosen, grad
+
+
 class RecurrentPath:
     """The straight path from ``baseline`` [T, E] to ``inputs`` [T, E] through ``model``."""
 
@@ -288,6 +482,8 @@ class RecurrentPath:
         self.lengths = torch.tensor([self.length])
         saved_floats = _SAVED_PER_GATE * directions * first.w_hh_t.size(2) * self.length
         self.chunk = max(1, _BATCH_BYTES // (4 * saved_floats))
+        self.head = (_AttentionHead(model, directions)
+                     if model.pooling == "attention" and len(self.layers) == 1 else None)
 
     def _first_inputs(self, alphas: np.ndarray) -> _Inputs:
         a = torch.as_tensor(alphas, dtype=torch.float32).view(1, -1, 1)
@@ -308,10 +504,17 @@ class RecurrentPath:
     def probabilities(self, alphas: np.ndarray) -> np.ndarray:
         """[K, C] class probabilities at path points ``alphas``: forward passes only."""
         out = []
-        for i in range(0, len(alphas), self.chunk):
-            states, _ = _forward(self.layers[0], self._first_inputs(alphas[i:i + self.chunk]),
-                                 save=False)
-            out.append(self._head(states).double().numpy())
+        workspace = _workspace()
+        try:
+            for i in range(0, len(alphas), self.chunk):
+                states, _ = _forward(self.layers[0],
+                                     self._first_inputs(alphas[i:i + self.chunk]),
+                                     save=False, workspace=workspace)
+                probabilities = (self.head.probabilities(states, workspace)[0]
+                                 if self.head is not None else self._head(states))
+                out.append(probabilities.double().numpy())
+        finally:
+            workspace.trim()
         return np.concatenate(out) if out else np.zeros((0, self.model.classifier.out_features))
 
     def gradients(self, alphas: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:
@@ -319,21 +522,30 @@ class RecurrentPath:
         with delta at each position."""
         values, rows = [], []
         first = self.layers[0]
-        for i in range(0, len(alphas), self.chunk):
-            with torch.no_grad():
-                states, saved = _forward(first, self._first_inputs(alphas[i:i + self.chunk]),
-                                         save=True)
-            leaf = states.requires_grad_(True)
-            with torch.enable_grad():
-                chosen = self._head(leaf)[:, target]
-                (grad,) = torch.autograd.grad(chosen.sum(), leaf)
-            with torch.no_grad():
-                dots = _backward(first, grad.contiguous(), saved, self.along)  # [T, D, K]
-                scores = dots[:, 0].t()
-                if dots.size(1) > 1:
-                    scores = scores + dots[:, 1].flip(0).t()
-            values.append(chosen.detach().double().numpy())
-            rows.append(scores.double().numpy())
+        workspace = _workspace()
+        try:
+            for i in range(0, len(alphas), self.chunk):
+                with torch.no_grad():
+                    states, saved = _forward(first,
+                                             self._first_inputs(alphas[i:i + self.chunk]),
+                                             save=True, workspace=workspace)
+                    if self.head is not None:
+                        chosen, grad = self.head.gradient(states, target, workspace)
+                if self.head is None:
+                    leaf = states.detach().requires_grad_(True)
+                    with torch.enable_grad():
+                        chosen = self._head(leaf)[:, target]
+                        (grad,) = torch.autograd.grad(chosen.sum(), leaf)
+                    grad = grad.contiguous()
+                with torch.no_grad():
+                    dots = _backward(first, grad, saved, self.along, workspace)  # [T, D, K]
+                    scores = dots[:, 0].t()
+                    if dots.size(1) > 1:
+                        scores = scores + dots[:, 1].flip(0).t()
+                values.append(chosen.detach().double().numpy())
+                rows.append(scores.double().numpy())
+        finally:
+            workspace.trim()
         if not rows:
             return np.zeros(0), np.zeros((0, self.length))
         return np.concatenate(values), np.concatenate(rows)

@@ -78,3 +78,20 @@ def test_prefixes_sharing_the_forward_pass_match_prefixes_run_alone(cell, bidire
     alone = class_probabilities(model, [ids[:n] for n in ends[ends > 0]])
     np.testing.assert_allclose(shared[ends > 0], alone, atol=1e-5)
     assert np.isnan(shared[1]).all()
+
+
+def test_reused_buffers_give_the_same_rows_across_lengths_and_batches():
+    model = sharp_model("lstm", True, 1, "attention", prior=False)
+    rng = np.random.default_rng(5)
+    long_ids, short_ids = rng.integers(1, 40, size=13), rng.integers(1, 40, size=6)
+    alphas = np.linspace(0.0, 1.0, 5)
+
+    def rows(ids: np.ndarray, points: np.ndarray) -> np.ndarray:
+        inputs = model.embedding(torch.as_tensor(ids)[None])[0].detach()
+        return RecurrentPath(model, inputs, torch.zeros_like(inputs)).gradients(points, 1)[1]
+
+    first = rows(long_ids, alphas)
+    short = rows(short_ids, alphas[:2])  # a smaller pass in the same buffers
+    np.testing.assert_allclose(rows(long_ids, alphas), first, atol=1e-7)
+    np.testing.assert_allclose(rows(short_ids, alphas[:2]), short, atol=1e-7)
+    np.testing.assert_allclose(rows(long_ids, alphas[3:]), first[3:], atol=1e-6)
