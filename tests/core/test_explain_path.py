@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.explain import integrated
+from core.explain import integrated, recurrent_path
 from core.explain.integrated import integrated_gradients
 from core.explain.recurrent_path import RecurrentPath, supported
 from tests.core.test_explain_phrases import random_model as sharp_model
@@ -18,7 +18,7 @@ CASES = list(itertools.product(["lstm", "gru", "rnn"], [False, True], [1, 2],
 
 
 @pytest.mark.parametrize("cell,bidirectional,layers,pooling", CASES)
-def test_values_and_integrand_match_autograd(cell, bidirectional, layers, pooling):
+def test_values_and_integrand_match_autograd(cell, bidirectional, layers, pooling, monkeypatch):
     model = sharp_model(cell, bidirectional, layers, pooling, prior=(layers == 2))
     ids = torch.as_tensor(np.random.default_rng(1).integers(1, 40, size=11))
     inputs = model.embedding(ids[None])[0].detach()
@@ -35,6 +35,9 @@ def test_values_and_integrand_match_autograd(cell, bidirectional, layers, poolin
     expected = (gradient * (inputs - baseline)).sum(-1).double().numpy()
 
     np.testing.assert_allclose(probabilities, reference.detach().numpy(), atol=2e-6)
+    monkeypatch.setattr(recurrent_path, "_NATIVE_POINTS", 0)  # small batches: own loops too
+    np.testing.assert_allclose(path.probabilities(alphas), reference.detach().numpy(),
+                               atol=2e-6)
     np.testing.assert_allclose(values, reference[:, 1].detach().numpy(), atol=2e-6)
     np.testing.assert_allclose(integrand, expected, atol=2e-6)
     assert not any(p.grad is not None for p in model.parameters())
