@@ -254,6 +254,9 @@ def _placed(path: _Path, edges: np.ndarray, values: np.ndarray, tolerance: float
     contributions = _contributions(path, starts, ends, lows, highs, jumps)
     totals = highs - lows
     gap = contributions.sum() - change
+    # On paths that jump many times a round of halving can make the gap swing instead of
+    # shrink: the rule kept is the one with the smallest measured gap.
+    best = (contributions.sum(axis=0), float(abs(gap)), len(starts))
     while abs(gap) > allowed:
         errors = contributions.sum(axis=1) - totals
         # the worst pieces, as many as it takes for the others' misses to add up to half the
@@ -274,7 +277,9 @@ def _placed(path: _Path, edges: np.ndarray, values: np.ndarray, tolerance: float
             path, edges, values, starts, ends, lows, highs, contributions, wide, narrow)
         totals = highs - lows
         gap = contributions.sum() - change
-    return contributions.sum(axis=0), float(abs(gap)), len(starts)
+        if abs(gap) < best[1]:
+            best = (contributions.sum(axis=0), float(abs(gap)), len(starts))
+    return best
 
 
 def _presplit(edges: np.ndarray, values: np.ndarray, cuts: np.ndarray, jumps: np.ndarray,

@@ -319,3 +319,31 @@ def test_a_tiny_miss_on_a_tiny_change_is_not_reported_as_a_huge_relative_gap():
     assert relative_gap(1e-6, 1e-7) == pytest.approx(1e-6 / MIN_JUDGED_CHANGE)
     assert relative_gap(0.002, -0.2) == pytest.approx(0.01)  # real changes are judged as is
     assert relative_gap(0.0, 0.0) == 0.0
+
+
+def test_refinement_that_makes_the_gap_swing_keeps_the_best_rule(monkeypatch):
+    from core.explain import integrated
+
+    torch.manual_seed(2)
+    model = RecurrentClassifier(50, 2, cell="rnn", embedding_dim=16, hidden_size=16,
+                                bidirectional=False, dropout=0.0, pooling="max").eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.mul_(3)
+    ids = np.random.default_rng(2).integers(2, 50, 30)
+    refine = integrated._refine
+    gaps = []
+
+    def swinging(*args, **kwargs):  # every round after the first spoils one piece
+        starts, ends, lows, highs, contributions = refine(*args, **kwargs)
+        if gaps:
+            contributions = contributions.copy()
+            contributions[0, 0] += 0.5
+        gaps.append(abs(contributions.sum() - (args[2][-1] - args[2][0])))
+        return starts, ends, lows, highs, contributions
+
+    monkeypatch.setattr(integrated, "_refine", swinging)
+    result = integrated_gradients(model, ids, 1, tolerance=1e-9, max_nodes=300)
+    assert len(gaps) >= 2 and result.completeness_gap == pytest.approx(min(gaps), rel=1e-6)
+    assert abs(result.scores.sum() - (result.probability - result.baseline_probability)) \
+        == pytest.approx(result.completeness_gap)
