@@ -18,6 +18,7 @@ import torch
 from core.explain.attribution import class_probabilities, model_device
 from core.explain.recurrent_path import _forward, _Inputs, _layer, supported
 from core.model.classifier import RecurrentClassifier
+from core.model.tanh_rnn import run_layer
 
 MAX_POINTS = 100  # prefixes cost O(length^2): a long review shows an even subset
 
@@ -62,10 +63,9 @@ def _one_layer(model: RecurrentClassifier, ids: np.ndarray,
         ordered = torch.as_tensor(lengths[order], dtype=torch.long)
         longest = int(ordered[0])
         embedded = model.embedding(torch.as_tensor(ids[:longest], dtype=torch.long))  # [S, E]
-        forward = _layer([model.forward_layers[0]], model.cell)
-        products = (embedded @ forward.w_ih_t[0] + forward.bias[0]).view(longest, 1, 1, -1)
-        states, _ = _forward(forward, _Inputs(whole=products), save=False)  # [S, 1, 1, H]
-        outputs = states[:, 0, 0].unsqueeze(0).expand(len(order), -1, -1)  # [P, S, H]
+        # one row: the module's own (C++) step loop beats a Python one
+        states = run_layer(model.forward_layers[0], embedded.unsqueeze(0))[0]  # [S, H]
+        outputs = states.unsqueeze(0).expand(len(order), -1, -1)  # [P, S, H]
         if model.bidirectional:
             backward = _layer([model.backward_layers[0]], model.cell)
             table = embedded @ backward.w_ih_t[0] + backward.bias[0]  # [S, G]
