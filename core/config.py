@@ -68,7 +68,7 @@ class TrainConfig:
     pretrain_epochs: int = 2
     adversarial: str = "auto"
     adversarial_epsilon: float = 5.0
-    negation_pairs: str = "off"
+    negation_pairs: str = "auto"
     # machine
     device: str = "auto"
     threads: int = 0

@@ -37,9 +37,10 @@ from core.training.trainer import TrainCallbacks, TrainControl, Trainer, seed_ev
 POSITIVE = ["great", "lovely", "superb", "clean", "friendly"]
 NEGATIVE = ["awful", "rude", "dirty", "broken", "boring"]
 FILLER = ["the", "room", "film", "was", "very", "and", "our", "stay", "not"]
+# Negation pairs off: these tests count steps and compare with a plain loop over data.train.
 TINY = TrainConfig(embedding_dim=8, hidden_size=8, epochs=3, batch_size=16, vocab_size=100,
                    min_count=1, max_length=24, threads=1, device="cpu", dropout=0.2,
-                   early_stopping=False)
+                   early_stopping=False, negation_pairs="off")
 
 
 @pytest.fixture(scope="module")
