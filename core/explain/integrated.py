@@ -43,6 +43,7 @@ _PIECE_NODES = 2  # Gauss-Legendre points per piece (exact for cubics; pieces en
 _SPLIT = 16  # a scan cell whose f changes too much is cut into at most this many
 _MAX_DEPTH = 8  # scan rounds: 16-fold zooms reach widths far below float32's reach
 _ROUND_PIECES = 16  # pieces halved per refinement round at most
+_PRESPLIT = 1.5  # the first batch may grow to this many times ``steps`` nodes
 _SCAN_SHARES = 48  # the scan resolves f's travel into about this many steps
 _MIN_WIDTH = 1e-6  # scan cells this narrow are not cut again (float32 path points blur)
 _JUMP_WIDTH = 1e-5  # pieces this narrow that still miss are treated as one jump (_jump)
@@ -247,7 +248,7 @@ def _placed(path: _Path, edges: np.ndarray, values: np.ndarray, tolerance: float
     cuts = np.unique(np.concatenate([np.round(wanted).astype(np.int64), [0, len(edges) - 1],
                                      steep_cells, steep_cells + 1]))
     jumps = steep[cuts[:-1]] & (cuts[1:] == cuts[:-1] + 1)
-    cuts = _presplit(edges, values, cuts, jumps, allowed, steps + steps // 2)
+    cuts = _presplit(edges, values, cuts, jumps, allowed, int(steps * _PRESPLIT))
     jumps = steep[cuts[:-1]] & (cuts[1:] == cuts[:-1] + 1)
     starts, ends = edges[cuts[:-1]], edges[cuts[1:]]
     lows, highs = values[cuts[:-1]], values[cuts[1:]]

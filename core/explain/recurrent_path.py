@@ -43,7 +43,7 @@ _BATCH_BYTES = 256 * 1024 * 1024
 # Buffers a thread keeps between paths (the next explanation reuses them instead of having
 # the OS hand out and zero fresh pages); larger ones are freed when a path is done with them.
 _KEEP_BYTES = 160 * 1024 * 1024
-_NATIVE_POINTS = 24  # forward-only batches up to this size run through torch's modules
+_NATIVE_POINTS = 16  # forward-only batches up to this size run through torch's modules
 
 
 class _Workspace:
