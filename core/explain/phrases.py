@@ -210,7 +210,17 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
             continue
         inner = analysis.word_scores[phrase.start:phrase.end]
         head_score = float(analysis.word_scores[head])
-        if head_score == 0 or phrase.score == 0 or (head_score > 0) == (phrase.score > 0):
+        if head_score != 0 and phrase.score != 0 and (head_score > 0) == (phrase.score > 0):
+            # The strongest word agrees with the phrase ("not" itself reads positive in "not
+            # bad"): name a word the phrase turns around if the interaction alone outweighs it.
+            turned = _turned_word(analysis.word_scores, phrase)
+            if turned is not None:
+                others = [words[i] for i in range(phrase.start, phrase.end) if i != turned]
+                return (f"{_quoted(others)} turns '{words[turned]}' from "
+                        f"{_side(float(analysis.word_scores[turned]), target, classes)} to "
+                        f"{_side(phrase.score, target, classes)}")
+            continue
+        if head_score == 0 or phrase.score == 0:
             continue
         others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
         rivals = sorted((abs(float(v)) for i, v in enumerate(inner)
@@ -241,6 +251,20 @@ def _head(word_scores: np.ndarray, phrase: PhraseScore) -> int | None:
     if not np.isfinite(inner).any():
         return None
     return phrase.start + int(np.nanargmax(np.abs(inner)))
+
+
+def _turned_word(word_scores: np.ndarray, phrase: PhraseScore) -> int | None:
+    """The phrase's strongest word pointing against the phrase, if the interaction points
+    with the phrase and outweighs that word's own score; else None."""
+    if phrase.interaction * phrase.score <= 0:
+        return None
+    inner = word_scores[phrase.start:phrase.end]
+    against = [(abs(float(v)), phrase.start + i) for i, v in enumerate(inner)
+               if np.isfinite(v) and v * phrase.score < 0]
+    if not against:
+        return None
+    size, word = max(against)
+    return word if abs(phrase.interaction) > size else None
 
 
 def _quoted(words: Sequence[str]) -> str:

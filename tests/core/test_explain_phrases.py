@@ -116,6 +116,13 @@ def test_flip_sentence_names_the_turned_word_and_both_classes():
     assert flip_sentence(weakened, words, ["negative", "positive"]) == \
         "'not' weakens 'bad' (still negative)"
     assert flip_sentence(PhraseAnalysis(1, np.zeros(4), [], []), words, ["n", "p"]) is None
+    # "not" itself reads positive; the interaction outweighs 'bad' and turns it around.
+    led = PhraseAnalysis(1, np.array([0.0, 2.4, -0.4, 0.0]), [], [PhraseScore(1, 3, 6.5, 4.5)])
+    assert flip_sentence(led, words, ["negative", "positive"]) == \
+        "'not' turns 'bad' from negative to positive"
+    # ... but not when the word against it is stronger than the interaction
+    weak = PhraseAnalysis(1, np.array([0.0, 2.4, -0.9, 0.0]), [], [PhraseScore(1, 3, 2.0, 0.5)])
+    assert flip_sentence(weak, words, ["negative", "positive"]) is None
     # Two words pushing the same way about as hard: no single one was turned.
     even = PhraseAnalysis(1, np.array([0.1, 0.2, -0.4, -0.6]), [], [PhraseScore(1, 4, 1.5, 2.3)])
     assert flip_sentence(even, ["the", "not", "bad", "at"], ["negative", "positive"]) == \
