@@ -7,13 +7,15 @@ length-sorted batches.
 For a one-layer model on the CPU the forward direction is not run per prefix: its states on a
 prefix are the first states of the whole review, so one pass over the review serves every
 prefix, and only the backward direction runs per prefix (all prefixes in one batch whose rows
-stop as their prefixes end).
+stop as their prefixes end). Attention pooling (the default) is then computed on those states
+as they are, without building every prefix's outputs in reading order.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from core.explain.attribution import class_probabilities, model_device
 from core.explain.recurrent_path import _forward, _Inputs, _layer, supported
@@ -75,10 +77,35 @@ def _one_layer(model: RecurrentClassifier, ids: np.ndarray,
             running = [int(n) for n in (ordered.unsqueeze(0) > steps).sum(1)]
             back, _ = _forward(backward, _Inputs(table=table, index=reads), save=False,
                                running=running)  # [S, 1, P, H]
-            back = back[:, 0].gather(0, reads.unsqueeze(-1).expand(-1, -1, back.size(-1)))
-            outputs = torch.cat([outputs, back.transpose(0, 1)], dim=-1)
-        logits = model.classifier(model.pool(outputs, ordered))
+            if model.pooling == "attention":
+                logits = _attention(model, states, back[:, 0], reads, ordered)
+            else:
+                back = back[:, 0].gather(0, reads.unsqueeze(-1).expand(-1, -1, back.size(-1)))
+                outputs = torch.cat([outputs, back.transpose(0, 1)], dim=-1)
+                logits = model.classifier(model.pool(outputs, ordered))
+        else:
+            logits = model.classifier(model.pool(outputs, ordered))
         probabilities = torch.softmax(logits.double(), dim=1).numpy()
     result = np.empty_like(probabilities)
     result[order] = probabilities
     return result
+
+
+def _attention(model: RecurrentClassifier, forward: Tensor, back: Tensor, reads: Tensor,
+               lengths: Tensor) -> Tensor:
+    """[P, C] logits of attention pooling over each prefix from the shared forward states
+    [S, H] and the backward states [S, P, H] in step order (step s of prefix k read position
+    ``reads[s, k]``), without building every prefix's [S, 2H] outputs in reading order."""
+    assert model.attention is not None
+    size = model.hidden_size
+    weight = model.attention.weight[0]
+    steps = torch.arange(back.size(0)).unsqueeze(1)
+    live = steps < lengths.unsqueeze(0)  # [S, P]
+    scores = (torch.tanh(forward) @ weight[:size])[reads] + torch.tanh(back) @ weight[size:]
+    scores = (scores + model.attention.bias).masked_fill(~live, float("-inf"))
+    weights = torch.softmax(scores, dim=0)  # [S, P]
+    pooled_back = torch.einsum("sp,sph->ph", weights, back)
+    # the forward half pairs step s of prefix k with the position it read
+    by_position = torch.zeros_like(weights).scatter_add_(0, reads, weights)
+    pooled_forward = by_position.t() @ forward
+    return model.classifier(torch.cat([pooled_forward, pooled_back], dim=-1))
