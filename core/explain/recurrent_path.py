@@ -164,8 +164,11 @@ def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | No
         return _lstm_saved(layer, inputs, workspace or _Workspace())
     steps, batch = inputs.steps, inputs.batch
     directions, size, width = layer.w_hh_t.size(0), layer.hidden, layer.w_hh_t.size(2)
-    states = (layer.w_hh_t.new_empty if running is None else layer.w_hh_t.new_zeros)(
-        steps, directions, batch, size)
+    if running is None and workspace is not None:
+        states = workspace.get("states", steps, directions, batch, size)
+    else:
+        states = (layer.w_hh_t.new_empty if running is None else layer.w_hh_t.new_zeros)(
+            steps, directions, batch, size)
     rows = running or [batch] * steps
     act = layer.w_hh_t.new_empty(steps if save else 1, directions, batch, width)
     h = states.new_zeros(directions, batch, size)
