@@ -19,7 +19,7 @@ RecurrentClassifier builds them (float32, CPU):
 - attention pooling (the default) and the classifier after one layer are differentiated by
   hand on the states as the loop leaves them; other poolings, the classifier and any deeper
   layers run through autograd (the model's own pooling code, so every pooling is covered);
-- the large buffers are reused from one pass to the next (and kept by the thread up to
+- the large buffers are reused from one pass to the next (and kept by the process up to
   _KEEP_BYTES), instead of fresh memory the OS must fault in and zero for every pass.
 
 Tests compare values and integrands with autograd through the model for every cell,
@@ -40,8 +40,8 @@ from core.model.classifier import RecurrentClassifier
 # Float32 numbers per evaluation point and position the backward pass keeps: bounds a batch.
 _SAVED_PER_GATE = 4
 _BATCH_BYTES = 256 * 1024 * 1024
-# Buffers a thread keeps between paths (the next explanation reuses them instead of having
-# the OS hand out and zero fresh pages); larger ones are freed when a path is done with them.
+# Buffers kept between passes (the next explanation reuses them instead of having the OS
+# hand out and zero fresh pages); larger ones are freed when a pass is done with them.
 _KEEP_BYTES = 160 * 1024 * 1024
 _NATIVE_POINTS = 16  # forward-only batches up to this size run through torch's modules
 
@@ -69,13 +69,22 @@ class _Workspace:
             del self.buffers[name]
 
 
-_local = threading.local()
+_lock = threading.Lock()
+_idle: list[_Workspace] = []  # returned by finished passes; any thread may take one
 
 
 def _workspace() -> _Workspace:
-    if not hasattr(_local, "workspace"):
-        _local.workspace = _Workspace()
-    return _local.workspace
+    """A workspace no other pass is using: the app explains each review in a new thread,
+    so the buffers are kept by the process, not by a thread."""
+    with _lock:
+        return _idle.pop() if _idle else _Workspace()
+
+
+def _release(workspace: _Workspace) -> None:
+    workspace.trim()
+    with _lock:
+        if not _idle:  # one is enough: passes run one at a time but for rare overlaps
+            _idle.append(workspace)
 
 
 def supported(model: RecurrentClassifier) -> bool:
@@ -527,7 +536,7 @@ class RecurrentPath:
                                  if self.head is not None else self._head(states))
                 out.append(probabilities.double().numpy())
         finally:
-            workspace.trim()
+            _release(workspace)
         return np.concatenate(out) if out else np.zeros((0, self.model.classifier.out_features))
 
     def gradients(self, alphas: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:
@@ -558,7 +567,7 @@ class RecurrentPath:
                 values.append(chosen.detach().double().numpy())
                 rows.append(scores.double().numpy())
         finally:
-            workspace.trim()
+            _release(workspace)
         if not rows:
             return np.zeros(0), np.zeros((0, self.length))
         return np.concatenate(values), np.concatenate(rows)

@@ -98,3 +98,20 @@ def test_reused_buffers_give_the_same_rows_across_lengths_and_batches():
     np.testing.assert_allclose(rows(long_ids, alphas), first, atol=1e-7)
     np.testing.assert_allclose(rows(short_ids, alphas[:2]), short, atol=1e-7)
     np.testing.assert_allclose(rows(long_ids, alphas[3:]), first[3:], atol=1e-6)
+
+
+def test_buffers_outlive_the_thread_that_used_them_and_are_never_shared():
+    import threading
+
+    model = sharp_model("lstm", True, 1, "attention", prior=False)
+    inputs = model.embedding(torch.arange(1, 9)[None])[0].detach()
+    path = RecurrentPath(model, inputs, torch.zeros_like(inputs))
+    worker = threading.Thread(target=path.gradients, args=(np.linspace(0, 1, 4), 1))
+    worker.start()
+    worker.join()
+    kept = recurrent_path._idle[-1]
+    assert kept.buffers  # the next explanation's thread starts from these buffers
+    first, second = recurrent_path._workspace(), recurrent_path._workspace()
+    assert first is kept and second is not first  # a pass in flight keeps its own
+    recurrent_path._release(second)
+    recurrent_path._release(first)
