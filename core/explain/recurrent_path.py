@@ -42,7 +42,7 @@ _SAVED_PER_GATE = 4
 _BATCH_BYTES = 256 * 1024 * 1024
 # Buffers kept between passes (the next explanation reuses them instead of having the OS
 # hand out and zero fresh pages); larger ones are freed when a pass is done with them.
-_KEEP_BYTES = 160 * 1024 * 1024
+_KEEP_BYTES = _BATCH_BYTES
 _NATIVE_POINTS = 16  # forward-only batches up to this size run through torch's modules
 
 
@@ -494,7 +494,10 @@ class RecurrentPath:
                          + first.bias[:, 0]).unsqueeze(2)
         self.lengths = torch.tensor([self.length])
         self.baseline, self.delta = baseline.detach(), (inputs - baseline).detach()
-        saved_floats = _SAVED_PER_GATE * directions * first.w_hh_t.size(2) * self.length
+        # the LSTM keeps 6 coefficients and the state per hidden unit, the head 2 more
+        per_position = (9 * first.hidden if model.cell == "lstm"
+                        else _SAVED_PER_GATE * first.w_hh_t.size(2))
+        saved_floats = per_position * directions * self.length
         self.chunk = max(1, _BATCH_BYTES // (4 * saved_floats))
         self.head = (_AttentionHead(model, directions)
                      if model.pooling == "attention" and len(self.layers) == 1 else None)
