@@ -21,7 +21,10 @@ from core.training.dataset import EncodedSplit
 from core.training.word_prior import log_count_ratios
 
 SENTENCE_ENDS = frozenset({".", "!", "?"})
-SENTENCE_PAIRS = True  # long reviews give a sentence pair (module switch for bench/selection)
+# Long reviews give sentence pairs only when there are more training reviews than this: on
+# IMDB with 1,000 labels the pairs (two short, near-identical texts a review, opposite labels)
+# outnumbered the reviews and the model stopped learning from them (docs/decisions.md).
+SENTENCE_PAIRS_MIN_REVIEWS = 2000
 
 
 def wants_negation_pairs(mode: str, num_classes: int) -> bool:
@@ -29,13 +32,17 @@ def wants_negation_pairs(mode: str, num_classes: int) -> bool:
     return mode != "off" and num_classes == 2
 
 
-def negation_pairs(split: EncodedSplit, vocab: Vocabulary) -> EncodedSplit:
+def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
+                   sentences: bool | None = None) -> EncodedSplit:
     """One counterfactual per training review whose negation flips cleanly; label flipped.
 
     ``rows`` of a pair is the row it came from. A pair whose edit would bring in a word the
     vocabulary lacks ("not" in a set that never says it) is left out: as <unk> it would teach
-    nothing about negation.
+    nothing about negation. ``sentences``: also pair a sentence of each long review (None:
+    when there are more than SENTENCE_PAIRS_MIN_REVIEWS training reviews).
     """
+    if sentences is None:
+        sentences = len(split) > SENTENCE_PAIRS_MIN_REVIEWS
     ids: list[np.ndarray] = []
     labels: list[int] = []
     rows: list[int] = []
@@ -49,7 +56,7 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary) -> EncodedSplit:
                 labels.append(1 - int(label))
                 rows.append(int(row))
             continue
-        if not SENTENCE_PAIRS:
+        if not sentences:
             continue
         if lean is None:  # each word's lean toward class 1, from the training reviews
             ratios = log_count_ratios(split.ids, split.labels, len(vocab), 2)

@@ -79,7 +79,7 @@ def test_a_long_review_gives_its_sentence_that_leans_the_labels_way_and_its_flip
                                        "loud"]] * 2)
     split = EncodedSplit([vocab.encode(r) for r in reviews], np.array([1, 0, 1]),
                          np.array([7, 8, 9]))
-    pairs = negation_pairs(split, vocab)
+    pairs = negation_pairs(split, vocab, sentences=True)
     texts = [" ".join(vocab.lookup(i) for i in ids) for ids in pairs.ids]
     # the long review (label 1): its 'clean' sentence, not the 'rude' one, then its flip
     assert texts[0] == "the room was clean ."
@@ -88,6 +88,8 @@ def test_a_long_review_gives_its_sentence_that_leans_the_labels_way_and_its_flip
     # two sentences: a sentence pair too; one short sentence: flipped whole, one text
     assert pairs.rows[2:].tolist() == [8, 8, 9]
     assert texts[2] == "the staff were rude ." and pairs.labels[2:].tolist() == [0, 1, 0]
+    # a small set: sentence pairs would outnumber its reviews, so only whole short texts
+    assert negation_pairs(split, vocab).rows.tolist() == [9]
 
 
 @pytest.mark.parametrize("mode, classes, expected", [
