@@ -296,16 +296,21 @@ def test_ig_matches_captum_on_the_models_own_layer_and_leaves_it_unhooked(negati
     assert not model.embedding._forward_hooks and not model.embedding._forward_pre_hooks
 
 
-def test_adaptive_rule_restores_completeness_where_fifty_points_miss():
-    # A sharp recurrent model: f jumps within a sliver of the path, as trained models do on
-    # long reviews; the plain 50-point rule then misses completeness by far.
+def sharp_model() -> tuple[RecurrentClassifier, np.ndarray]:
+    """A tanh RNN with weights scaled up and a 30-word review: f jumps along the IG path."""
     torch.manual_seed(2)
     model = RecurrentClassifier(50, 2, cell="rnn", embedding_dim=16, hidden_size=16,
                                 bidirectional=False, dropout=0.0, pooling="max").eval()
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.mul_(3)
-    ids = np.random.default_rng(2).integers(2, 50, 30)
+    return model, np.random.default_rng(2).integers(2, 50, 30)
+
+
+def test_adaptive_rule_restores_completeness_where_fifty_points_miss():
+    # A sharp recurrent model: f jumps within a sliver of the path, as trained models do on
+    # long reviews; the plain 50-point rule then misses completeness by far.
+    model, ids = sharp_model()
     plain = integrated_gradients(model, ids, 1, tolerance=None)
     adaptive = integrated_gradients(model, ids, 1)
     assert plain.relative_gap > 0.05 and plain.steps == 50 and plain.pieces == 1
@@ -324,13 +329,7 @@ def test_a_tiny_miss_on_a_tiny_change_is_not_reported_as_a_huge_relative_gap():
 def test_refinement_that_makes_the_gap_swing_keeps_the_best_rule(monkeypatch):
     from core.explain import integrated
 
-    torch.manual_seed(2)
-    model = RecurrentClassifier(50, 2, cell="rnn", embedding_dim=16, hidden_size=16,
-                                bidirectional=False, dropout=0.0, pooling="max").eval()
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.mul_(3)
-    ids = np.random.default_rng(2).integers(2, 50, 30)
+    model, ids = sharp_model()
     refine = integrated._refine
     gaps = []
 
