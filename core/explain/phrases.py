@@ -27,6 +27,7 @@ import numpy as np
 
 from core.explain.decomposition import decompose, span_masks, toward
 from core.model.classifier import RecurrentClassifier
+from core.text.function_words import is_content_word
 
 MAX_WORDS = 4
 ALL_SPANS_WORDS = 40  # reviews up to this many read words get every span scored
@@ -200,24 +201,28 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
     The head is the phrase's word with the largest score of its own; the rest are the words
     that change it. When no shown phrase turns its head around, the strongest one that
     weakens its head is described ("'not' weakens 'bad' (still negative)"); None when no
-    shown phrase does either.
+    shown phrase does either. Function words ("to", "the") are never the head.
     """
     target = analysis.target
     ordered = sorted(analysis.shown, key=lambda p: -abs(p.interaction))
+    # Only content words are named as turned ("'no attention' turns 'to'" says nothing).
+    scores = np.array(analysis.word_scores, dtype=float)
+    minor = [i for i, word in enumerate(words[:len(scores)]) if not is_content_word(word)]
+    scores[minor] = np.nan
     for phrase in ordered:
-        head = _head(analysis.word_scores, phrase)
+        head = _head(scores, phrase)
         if head is None:
             continue
-        inner = analysis.word_scores[phrase.start:phrase.end]
-        head_score = float(analysis.word_scores[head])
+        inner = scores[phrase.start:phrase.end]
+        head_score = float(scores[head])
         if head_score != 0 and phrase.score != 0 and (head_score > 0) == (phrase.score > 0):
             # The strongest word agrees with the phrase ("not" itself reads positive in "not
             # bad"): name a word the phrase turns around if the interaction alone outweighs it.
-            turned = _turned_word(analysis.word_scores, phrase)
+            turned = _turned_word(scores, phrase)
             if turned is not None:
                 others = [words[i] for i in range(phrase.start, phrase.end) if i != turned]
                 return (f"{_quoted(others)} turns '{words[turned]}' from "
-                        f"{_side(float(analysis.word_scores[turned]), target, classes)} to "
+                        f"{_side(float(scores[turned]), target, classes)} to "
                         f"{_side(phrase.score, target, classes)}")
             continue
         if head_score == 0 or phrase.score == 0:
@@ -234,10 +239,10 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
                 f"'{words[head]}' from {_side(head_score, target, classes)} to "
                 f"{_side(phrase.score, target, classes)}")
     for phrase in ordered:
-        head = _head(analysis.word_scores, phrase)
+        head = _head(scores, phrase)
         if head is None:
             continue
-        head_score = float(analysis.word_scores[head])
+        head_score = float(scores[head])
         if head_score * phrase.interaction < 0 and abs(phrase.score) < abs(head_score):
             others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
             return (f"{_quoted(others)} weakens "

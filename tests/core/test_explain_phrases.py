@@ -125,8 +125,11 @@ def test_flip_sentence_names_the_turned_word_and_both_classes():
     assert flip_sentence(weak, words, ["negative", "positive"]) is None
     # Two words pushing the same way about as hard: no single one was turned.
     even = PhraseAnalysis(1, np.array([0.1, 0.2, -0.4, -0.6]), [], [PhraseScore(1, 4, 1.5, 2.3)])
-    assert flip_sentence(even, ["the", "not", "bad", "at"], ["negative", "positive"]) == \
-        "'not bad at' together points to positive, though its words alone point to negative"
+    assert flip_sentence(even, ["the", "not", "bad", "slow"], ["negative", "positive"]) == \
+        "'not bad slow' together points to positive, though its words alone point to negative"
+    # A function word is never named as the turned word, however strong its own score.
+    minor = PhraseAnalysis(1, np.array([0.0, -1.4, -0.7, 1.5]), [], [PhraseScore(1, 4, -2.3, -1.7)])
+    assert flip_sentence(minor, ["paid", "no", "attention", "to"], ["0", "1"]) is None
 
 
 @pytest.fixture(scope="module")
