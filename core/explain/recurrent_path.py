@@ -436,8 +436,8 @@ class _AttentionHead:
             return per_step[:, 0]
         return per_step[:, 0] + per_step[:, 1].flip(0)
 
-    def probabilities(self, states: Tensor, workspace: _Workspace,
-                      keep: bool = False) -> tuple[Tensor, dict[str, Tensor]]:
+    def probabilities(self, states: Tensor, workspace: _Workspace
+                      ) -> tuple[Tensor, dict[str, Tensor]]:
         steps, directions, batch, size = states.shape
         squashed = torch.tanh(states, out=workspace.get("head_tanh", *states.shape))
         parts = torch.matmul(squashed, self.attention.view(1, directions, size, 1))[..., 0]

@@ -21,6 +21,7 @@ from core.training.dataset import EncodedSplit
 from core.training.word_prior import log_count_ratios
 
 SENTENCE_ENDS = frozenset({".", "!", "?"})
+MAX_WHOLE_TOKENS = 12  # texts (and sentences) up to this long are flipped whole
 # Long reviews give sentence pairs only when there are more training reviews than this: on
 # IMDB with 1,000 labels the pairs (two short, near-identical texts a review, opposite labels)
 # outnumbered the reviews and the model stopped learning from them (docs/decisions.md).
@@ -48,10 +49,12 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
     rows: list[int] = []
     lean: np.ndarray | None = None
     for sequence, label, row in zip(split.ids, split.labels, split.rows):
+        if len(sequence) > MAX_WHOLE_TOKENS and not sentences:
+            continue  # too long to flip whole, and no sentence pairs at this size
         tokens = [vocab.lookup(int(i)) for i in sequence]
-        flipped = negation_counterfactual(tokens)
+        flipped = negation_counterfactual(tokens, max_tokens=MAX_WHOLE_TOKENS)
         if flipped is not None:
-            if _spelled(flipped, tokens, vocab):
+            if _spelled(flipped, sequence, vocab):
                 ids.append(vocab.encode(flipped))
                 labels.append(1 - int(label))
                 rows.append(int(row))
@@ -70,10 +73,9 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
     return EncodedSplit(ids, np.asarray(labels, dtype=np.int64), np.asarray(rows, dtype=np.int64))
 
 
-def _spelled(flipped: list[str], tokens: list[str], vocab: Vocabulary) -> bool:
-    """Whether the edit brought in no word the vocabulary lacks."""
-    unknown = int((vocab.encode(flipped) == UNK_INDEX).sum())
-    return unknown <= int((vocab.encode(tokens) == UNK_INDEX).sum())
+def _spelled(flipped: list[str], original: np.ndarray, vocab: Vocabulary) -> bool:
+    """Whether the edit brought in no word the vocabulary lacks (``original``: the ids)."""
+    return int((vocab.encode(flipped) == UNK_INDEX).sum()) <= int((original == UNK_INDEX).sum())
 
 
 def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray, label: int,
@@ -89,8 +91,9 @@ def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray,
         sentence = tokens[start:end + 1]
         ids = sequence[start:end + 1]
         start = end + 1
-        flipped = negation_counterfactual(sentence, phrase_tokens=0)
-        if flipped is None or not _spelled(flipped, sentence, vocab):
+        flipped = negation_counterfactual(sentence, max_tokens=MAX_WHOLE_TOKENS,
+                                          phrase_tokens=0)
+        if flipped is None or not _spelled(flipped, ids, vocab):
             continue
         score = sign * float(lean[np.unique(ids)].sum())
         if score > 0 and (best is None or score > best[0]):

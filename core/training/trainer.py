@@ -232,10 +232,10 @@ class Trainer:
         if pairs:
             train, added = with_negation_pairs(data.train, data.vocab)
             data = dataclasses.replace(data, train=train)
-            self._status(f"Negation pairs: {added:,} training reviews also seen with their "
-                         "negation flipped and the other label.")
+            self._status(f"Negation pairs: {added:,} texts added to the training reviews "
+                         "(a text with its negation flipped takes the other label).")
         model = RecurrentClassifier.from_config(config, len(data.vocab), data.scheme.num_classes)
-        if config.word_prior == "on":
+        if config.word_prior == "on":  # counts the pairs too, as chosen on selection splits
             prior = log_count_ratios(data.train.ids, data.train.labels, len(data.vocab),
                                      data.scheme.num_classes)
             model.embedding.set_prior(torch.from_numpy(prior))
