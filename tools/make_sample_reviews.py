@@ -7,7 +7,7 @@ meant to be learnable but not trivial, like real reviews:
 
 * the same nouns (room, staff, battery, plot, update...) appear at every rating, so a model
   has to read what is said about them, not which topic comes up;
-* negation cuts both ways ("the room was not clean", "not bad at all", "I can't fault it");
+* negation cuts both ways ("the room was not clean at all", "not bad at all", "I can't fault it");
 * two-, three- and four-star reviews mix praise and complaints;
 * a few reviews are sarcastic ("Oh great, it broke on day two. Just what I wanted.");
 * some have typos, missing capitals or no closing verdict, and a few come without any
@@ -81,10 +81,10 @@ DOMAINS: dict[str, dict[str, list[str]]] = {
         ],
         "neg": [
             "room|the room was dirty and the sheets had stains",
-            "room|the room was not clean when we arrived",
+            "room|the room was not clean at all when we arrived",
             "room|the hotel room smelled of smoke",
             "staff|the staff at reception were rude and unhelpful",
-            "staff|the staff didn't seem to care about anything",
+            "staff|the staff didn't seem to care at all",
             "noise|the walls are thin and we could hear everything next door",
             "noise|street noise kept us awake until 3am",
             "breakfast|breakfast was cold and the coffee was awful",
@@ -178,7 +178,7 @@ DOMAINS: dict[str, dict[str, list[str]]] = {
         ],
         "neg": [
             "works|it stopped working after two weeks",
-            "works|it does not work half the time",
+            "works|half the time it does not work at all",
             "delivery|it arrived broken and the box was crushed",
             "build|the plastic feels cheap and flimsy",
             "build|one of the buttons broke on the first day",
@@ -273,7 +273,7 @@ DOMAINS: dict[str, dict[str, list[str]]] = {
             "ending|the ending was rushed and lazy",
             "ending|the ending doesn't make any sense",
             "humour|the jokes fall flat",
-            "characters|the characters are flat and I did not care about any of them",
+            "characters|the characters are flat and I did not care about them at all",
             "music|the music is loud and annoying",
             "effects|the special effects look cheap",
             "dialogue|the dialogue is painful to listen to",
@@ -353,7 +353,7 @@ DOMAINS: dict[str, dict[str, list[str]]] = {
             "update|I cannot log in since the last update",
             "battery|it drains my battery in a few hours",
             "sync|sync is broken and I lost a week of entries",
-            "sync|it doesn't sync between my devices",
+            "sync|it doesn't sync between my devices at all",
             "ui|the interface is confusing and cluttered",
             "support|support never answered my messages",
             "price|it keeps asking me to pay for basic features",
@@ -445,7 +445,7 @@ NEGATED: dict[str, list[str]] = {
         "It was not what I hoped for.",
         "Nothing about it was good.",
         "I wouldn't go back.",
-        "Not impressed.",
+        "Not impressed at all.",
         "Never again, not even if it were free.",
     ],
 }
@@ -504,7 +504,7 @@ VERDICTS: dict[int, list[str]] = {
     ],
     2: [
         "Disappointing.",
-        "Not great.",
+        "Not good at all.",
         "I expected a lot more.",
         "I wouldn't recommend it.",
         "Not worth the price.",
