@@ -21,8 +21,8 @@ PRETRAIN_KINDS = ("off", "vectors", "lm")
 # training on small training sets only (core/training/unlabelled.py, docs/decisions.md).
 ADVERSARIAL_KINDS = ("auto", "off", "at", "vat")
 # Training texts paired with their negation flipped (core/training/negation_pairs.py); auto:
-# on for two classes.
-NEGATION_PAIR_MODES = ("auto", "on", "off")
+# on for two classes; wide: on, with the other negators too ("never", "hardly", "no" + noun).
+NEGATION_PAIR_MODES = ("auto", "on", "off", "wide")
 
 
 @dataclass

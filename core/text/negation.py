@@ -12,6 +12,12 @@ is the negation: "the room was clean" (positive) gives "the room was not clean" 
 The flip is only trusted where it is clean: short texts, one place to negate, no contrast
 ("but") and no second sentence that could carry the sentiment instead; anything else gives
 None. Tokens are the project's lower-cased tokens with clitics split ("was n't").
+
+The wide edit (``adverbs`` given) also teaches the other negators: the added negation is
+sometimes "never", "hardly", "barely" or "rarely" (chosen from the text's own hash, so every
+negator is seen), also before the verb of a pronoun subject with no auxiliary ("it works" ->
+"it rarely works"); and a text negated by one of those, by "seldom"/"scarcely", by "no" + noun
+("paid no attention") or by a leading "not" ("not bad") is given without it.
 """
 
 from __future__ import annotations
@@ -39,17 +45,41 @@ BREAKS = frozenset({".", "!", "?", "-", "--", ":"})
 # Words that make the flip unsafe: "there is" (existence, not a judgement), questions.
 UNSAFE = frozenset({"there", "?"})
 
+# The wide edit: negating adverbs it adds (each only where the vocabulary holds it) ...
+ADVERB_NEGATORS = ("never", "hardly", "barely", "rarely")
+# ... and those it takes away.
+REMOVABLE_ADVERBS = frozenset({"never", "hardly", "barely", "rarely", "seldom", "scarcely"})
+# Negations the wide edit still leaves alone ("nothing short of", "without a hitch").
+WIDE_OTHER_NEGATIONS = OTHER_NEGATIONS - REMOVABLE_ADVERBS
+# After these the negator is part of a fixed phrase whose rest would not read alone:
+# "hardly ever", "barely any", "never again"; "not only", "not even"; "no longer", "no doubt".
+ADVERB_BOUND = frozenset({"ever", "any", "anything", "anyone", "anybody", "again"})
+HEDGES = frozenset({"almost", "nearly"})  # "almost never fails" is no "almost fails"
+NOT_BOUND = frozenset({"only", "just", "even", "once", "least", "always"})
+NO_BOUND = frozenset({"one", "longer", "more", "less", "better", "worse", "sooner", "doubt",
+                      "wonder", "matter", "way", "thanks", "end", "match", "problem"})
+# "has" / "have" / "had" take a negation only before another auxiliary ("has n't been").
+PERFECT = frozenset({"has", "have", "had"})
+SUBJECTS = frozenset({"i", "we", "you", "they", "he", "she", "it"})
+# Words after a subject pronoun that are not its verb ("it all", "they both", "it too").
+NOT_VERBS = frozenset({"all", "both", "too", "also", "still", "just", "only", "even", "and",
+                       "or", "itself", "myself", "ourselves", "themselves", "yourself"})
+
 
 def negation_counterfactual(tokens: Sequence[str], max_tokens: int = 12,
-                            phrase_tokens: int = 3) -> list[str] | None:
+                            phrase_tokens: int = 3,
+                            adverbs: Sequence[str] = ()) -> list[str] | None:
     """The text with its negation flipped, or None when one edit would not flip its meaning.
 
     ``phrase_tokens``: texts this short with no verb (SST-2's phrase rows: "bad", "a mess")
-    are negated by a leading "not".
+    are negated by a leading "not". ``adverbs``: the wide edit, adding these negators as well
+    as "not" (see the module docstring); empty: "not" / "n't" only.
     """
     tokens = list(tokens)
     if not tokens or len(tokens) > max_tokens:
         return None
+    if adverbs:
+        return _wide_counterfactual(tokens, phrase_tokens, tuple(adverbs))
     if any(t in CONTRAST or t in UNSAFE or t in OTHER_NEGATIONS for t in tokens):
         return None
     if any(t in BREAKS for t in tokens[:-1]):
@@ -83,3 +113,97 @@ def _with_negation(tokens: list[str], at: int) -> list[str] | None:
     if tokens[at] in CLITIC_OK and zlib.crc32(" ".join(tokens).encode()) % 2:
         negation = "n't"
     return [*tokens[:at + 1], negation, *tokens[at + 1:]]
+
+
+def _wide_counterfactual(tokens: list[str], phrase_tokens: int,
+                         adverbs: tuple[str, ...]) -> list[str] | None:
+    """The wide edit: any one negator taken away, or "not" or an adverb added."""
+    if any(t in CONTRAST or t == "?" or t in WIDE_OTHER_NEGATIONS for t in tokens):
+        return None
+    if any(t in BREAKS for t in tokens[:-1]):
+        return None
+    negations = [i for i, t in enumerate(tokens) if t in NEGATORS or t in REMOVABLE_ADVERBS]
+    groups = _verb_groups(tokens)
+    if len(negations) > 1 or len(groups) > 1:
+        return None
+    if negations:  # taking a negation away also holds for "there" ("there were no problems")
+        return _wide_without(tokens, negations[0], phrase_tokens)
+    if "there" in tokens:
+        return None
+    choice = zlib.crc32(" ".join(tokens).encode())
+    if groups:
+        return _wide_with(tokens, groups[0], choice, adverbs)
+    if tokens[0] in SUBJECTS:  # a clause, not a phrase: "it works" is no "not it works"
+        return _before_verb(tokens, choice, adverbs)
+    if len(tokens) <= phrase_tokens:
+        return ["not", *tokens]
+    return None
+
+
+def _verb_groups(tokens: list[str]) -> list[list[int]]:
+    """Runs of auxiliaries, a negation inside a run allowed: "could n't be" is one verb, so
+    "could n't be happier" has one place to negate; "was clean and it had" has two."""
+    groups: list[list[int]] = []
+    last = -2
+    for index, token in enumerate(tokens):
+        if not (token in AUXILIARIES or token in CLITIC_STEMS):
+            continue
+        between = tokens[last + 1:index]
+        if groups and index - last <= 2 and all(t in NEGATORS or t in REMOVABLE_ADVERBS
+                                                for t in between):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+        last = index
+    return groups
+
+
+def _wide_without(tokens: list[str], at: int, phrase_tokens: int) -> list[str] | None:
+    """The text without its one negator, or None where the rest would not read alone."""
+    word = tokens[at]
+    after = tokens[at + 1] if at + 1 < len(tokens) else ""
+    if word in REMOVABLE_ADVERBS:
+        if after in ADVERB_BOUND or (at > 0 and tokens[at - 1] in HEDGES):
+            return None
+        return [*tokens[:at], *tokens[at + 1:]]
+    if word == "no":  # "paid no attention" -> "paid attention"; not "No doubt", "no longer"
+        if at == 0 or not after.isalpha() or after in NO_BOUND:
+            return None
+        return [*tokens[:at], *tokens[at + 1:]]
+    if after in NOT_BOUND:
+        return None
+    if at == 0 and word == "not":  # a phrase: "not bad" -> "bad"
+        return tokens[1:] if 1 < len(tokens) <= phrase_tokens + 1 else None
+    return _without_negation(tokens, at)
+
+
+def _wide_with(tokens: list[str], group: list[int], choice: int,
+               adverbs: tuple[str, ...]) -> list[str] | None:
+    """Negate after the verb group's first auxiliary with "not", "n't" or an adverb."""
+    at = group[0]
+    first = tokens[at]
+    if not (first in NEGATABLE or (first in PERFECT and len(group) > 1)):
+        return None
+    if at == 0 or at + 1 >= len(tokens):
+        return None
+    slot = choice % 8  # half "not" / "n't", half the adverbs
+    if slot >= 4:
+        negation = adverbs[(slot - 4) % len(adverbs)]
+    elif (first in CLITIC_OK or first in PERFECT) and (choice >> 3) % 2:
+        negation = "n't"
+    else:
+        negation = "not"
+    return [*tokens[:at + 1], negation, *tokens[at + 1:]]
+
+
+def _before_verb(tokens: list[str], choice: int, adverbs: tuple[str, ...]) -> list[str] | None:
+    """A pronoun subject's verb with no auxiliary: "it works" -> "it rarely works".
+
+    Only after a leading pronoun, where the next word is the verb: a noun subject's verb
+    cannot be told from a noun without a tagger ("the app crashes", "the best films")."""
+    if len(tokens) < 2:
+        return None
+    verb = tokens[1]
+    if not verb.isalpha() or verb in NOT_VERBS or verb.endswith("ly"):
+        return None
+    return [tokens[0], adverbs[choice % len(adverbs)], *tokens[1:]]

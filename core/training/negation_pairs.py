@@ -9,13 +9,16 @@ turn a whole review around. From a long review the pair is one of its sentences:
 leans most the way the review's label says, by the training reviews' own word ratios
 (core/training/word_prior.py), taken with the review's label, and that sentence flipped with
 the other label.
+
+``wide`` (``negation_pairs="wide"``) uses the wide edit of core/text/negation.py: the other
+negators ("never", "hardly", "barely", "rarely", "no" + noun) added and taken away as well.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from core.text.negation import negation_counterfactual
+from core.text.negation import ADVERB_NEGATORS, negation_counterfactual
 from core.text.vocabulary import UNK_INDEX, Vocabulary
 from core.training.dataset import EncodedSplit
 from core.training.word_prior import log_count_ratios
@@ -28,20 +31,28 @@ MAX_WHOLE_TOKENS = 12  # texts (and sentences) up to this long are flipped whole
 SENTENCE_PAIRS_MIN_REVIEWS = 2000
 
 
+def wide_adverbs(vocab: Vocabulary) -> tuple[str, ...]:
+    """The negating adverbs the vocabulary can spell: the wide edit adds only those."""
+    return tuple(word for word in ADVERB_NEGATORS
+                 if int(vocab.encode([word])[0]) != UNK_INDEX)
+
+
 def wants_negation_pairs(mode: str, num_classes: int) -> bool:
     """Whether a run with ``mode`` adds the pairs: on two classes unless switched off."""
     return mode != "off" and num_classes == 2
 
 
 def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
-                   sentences: bool | None = None) -> EncodedSplit:
+                   sentences: bool | None = None, wide: bool = False) -> EncodedSplit:
     """One counterfactual per training review whose negation flips cleanly; label flipped.
 
     ``rows`` of a pair is the row it came from. A pair whose edit would bring in a word the
     vocabulary lacks ("not" in a set that never says it) is left out: as <unk> it would teach
     nothing about negation. ``sentences``: also pair a sentence of each long review (None:
-    when there are more than SENTENCE_PAIRS_MIN_REVIEWS training reviews).
+    when there are more than SENTENCE_PAIRS_MIN_REVIEWS training reviews). ``wide``: the wide
+    edit (the other negators too).
     """
+    adverbs = wide_adverbs(vocab) if wide else ()
     if sentences is None:
         sentences = len(split) > SENTENCE_PAIRS_MIN_REVIEWS
     ids: list[np.ndarray] = []
@@ -52,7 +63,7 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
         if len(sequence) > MAX_WHOLE_TOKENS and not sentences:
             continue  # too long to flip whole, and no sentence pairs at this size
         tokens = [vocab.lookup(int(i)) for i in sequence]
-        flipped = negation_counterfactual(tokens, max_tokens=MAX_WHOLE_TOKENS)
+        flipped = negation_counterfactual(tokens, max_tokens=MAX_WHOLE_TOKENS, adverbs=adverbs)
         if flipped is not None:
             if _spelled(flipped, sequence, vocab):
                 ids.append(vocab.encode(flipped))
@@ -64,7 +75,7 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
         if lean is None:  # each word's lean toward class 1, from the training reviews
             ratios = log_count_ratios(split.ids, split.labels, len(vocab), 2)
             lean = ratios[:, 1] - ratios[:, 0]
-        sentence = _leaning_sentence(tokens, sequence, lean, int(label), vocab)
+        sentence = _leaning_sentence(tokens, sequence, lean, int(label), vocab, adverbs)
         if sentence is None:
             continue
         ids += [vocab.encode(sentence[0]), vocab.encode(sentence[1])]
@@ -79,7 +90,8 @@ def _spelled(flipped: list[str], original: np.ndarray, vocab: Vocabulary) -> boo
 
 
 def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray, label: int,
-                      vocab: Vocabulary) -> tuple[list[str], list[str]] | None:
+                      vocab: Vocabulary,
+                      adverbs: tuple[str, ...] = ()) -> tuple[list[str], list[str]] | None:
     """(sentence, its flip) for the sentence of a long review that leans most toward
     ``label``; None when no sentence flips cleanly and leans that way."""
     best: tuple[float, list[str], list[str]] | None = None
@@ -92,7 +104,7 @@ def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray,
         ids = sequence[start:end + 1]
         start = end + 1
         flipped = negation_counterfactual(sentence, max_tokens=MAX_WHOLE_TOKENS,
-                                          phrase_tokens=0)
+                                          phrase_tokens=0, adverbs=adverbs)
         if flipped is None or not _spelled(flipped, ids, vocab):
             continue
         score = sign * float(lean[np.unique(ids)].sum())
@@ -101,9 +113,10 @@ def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray,
     return None if best is None else (best[1], best[2])
 
 
-def with_negation_pairs(split: EncodedSplit, vocab: Vocabulary) -> tuple[EncodedSplit, int]:
+def with_negation_pairs(split: EncodedSplit, vocab: Vocabulary,
+                        wide: bool = False) -> tuple[EncodedSplit, int]:
     """The split followed by its pairs, and how many pairs were added."""
-    pairs = negation_pairs(split, vocab)
+    pairs = negation_pairs(split, vocab, wide=wide)
     if not len(pairs):
         return split, 0
     return EncodedSplit(list(split.ids) + pairs.ids,

@@ -4,11 +4,11 @@ import pytest
 from core.config import TrainConfig
 from core.io.table import ReviewTable
 from core.predict.predictor import Predictor
-from core.text.negation import negation_counterfactual
+from core.text.negation import ADVERB_NEGATORS, negation_counterfactual
 from core.text.tokenizer import Tokenizer, TokenizerSettings
 from core.text.vocabulary import Vocabulary
 from core.training.dataset import EncodedSplit, prepare_data
-from core.training.negation_pairs import negation_pairs, wants_negation_pairs
+from core.training.negation_pairs import negation_pairs, wants_negation_pairs, wide_adverbs
 from core.training.pipeline import train_model
 
 TOKENIZE = Tokenizer(TokenizerSettings(split_clitics=True)).tokenize
@@ -53,6 +53,89 @@ def test_a_negation_goes_after_the_verb_as_not_or_the_clitic():
 ])
 def test_texts_whose_flip_would_not_be_clean_give_none(text):
     assert flipped(text) is None
+
+
+def wide(text: str) -> str | None:
+    result = negation_counterfactual(TOKENIZE(text), adverbs=ADVERB_NEGATORS)
+    return None if result is None else " ".join(result)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The app rarely crashes.", "the app crashes ."),
+    ("The guide was hardly helpful", "the guide was helpful"),
+    ("The heater barely works", "the heater works"),
+    ("The face unlock seldom works", "the face unlock works"),
+    ("scarcely worth a mention", "worth a mention"),
+    ("We will never go back", "we will go back"),
+    ("There were no problems", "there were problems"),  # 'there' may lose a negation
+    ("The waiter paid no attention to us", "the waiter paid attention to us"),
+    ("not bad", "bad"),  # a phrase's leading 'not'
+    ("I couldn't be happier", "i could be happier"),  # 'could n't be': one verb
+    ("The food wasn't bad.", "the food was bad ."),  # the narrow edit's removals hold
+    ("I can't complain", "i can complain"),
+    ("bad", "not bad"),
+])
+def test_the_wide_edit_takes_any_one_negator_away(text, expected):
+    assert wide(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "The map hardly ever loads",  # 'hardly ever': 'ever loads' would not read alone
+    "There was barely any wait",
+    "Never again",
+    "It almost never fails",  # 'almost fails' is no flip of 'almost never fails'
+    "no complaints",  # a leading 'no' is an idiom as often as not ('No doubt', 'No way')
+    "The app no longer works",
+    "He is no match for her",
+    "It is not only funny",  # 'not only' adds, it does not negate
+    "The film is not even close",
+    "It is nothing short of brilliant",  # negations it does not edit stay refused
+    "The room was not clean and the bed was hardly comfortable",  # two negations
+    "The room was clean and it had a view",  # two verbs
+    "It hardly works, but the price is right",  # contrast
+    "Was it never good?",  # a question
+    "There is a pool.",  # adding a negation to existence stays refused
+    "It works. The screen broke.",  # a second sentence
+])
+def test_the_wide_edit_still_refuses_unsafe_texts(text):
+    assert wide(text) is None
+
+
+def test_the_wide_edit_adds_every_negator_after_the_verb_deterministically():
+    texts = [f"the {thing} was {word}" for thing in ("room", "staff", "food", "view", "bed")
+             for word in ("clean", "great", "lovely", "friendly", "fine", "quiet")]
+    seen = set()
+    for text in texts:
+        words = wide(text).split()
+        assert wide(text) == " ".join(words)  # the same text, the same negator
+        assert words[2] == "was" and words[:3] + words[4:] == text.split()
+        seen.add(words[3])
+    assert seen == {"not", "n't", *ADVERB_NEGATORS}
+
+
+def test_the_wide_edit_negates_a_pronouns_verb_and_modal_groups():
+    assert wide("It works").split()[1] in ADVERB_NEGATORS
+    loved = wide("I loved it").split()
+    assert loved[1] in ADVERB_NEGATORS and loved[:1] + loved[2:] == ["i", "loved", "it"]
+    assert wide("It really works") is None  # an adverb, not the verb, follows the pronoun
+    assert wide("the app crashes") == "not the app crashes"  # a noun's verb is not told apart
+    could = wide("It could be better").split()
+    assert could[:2] == ["it", "could"] and could[3:] == ["be", "better"]
+    assert could[2] in ("not", "n't", *ADVERB_NEGATORS)
+    assert flipped("It could be better") is None  # the narrow edit: two auxiliaries
+
+
+def test_wide_pairs_add_only_the_adverbs_the_vocabulary_spells():
+    vocab = Vocabulary.build([["the", "room", "was", "clean", "not", "n't", "never",
+                               "hardly"]] * 2)
+    assert wide_adverbs(vocab) == ("never", "hardly")
+    texts = [["the", "room", "was", "clean"], ["the", "room", "was", "hardly", "clean"]]
+    split = EncodedSplit([vocab.encode(t) for t in texts], np.array([1, 0]), np.array([3, 4]))
+    pairs = negation_pairs(split, vocab, wide=True)
+    words = [[vocab.lookup(i) for i in ids] for ids in pairs.ids]
+    assert words[0][3] in ("not", "n't", "never", "hardly")
+    assert words[1] == ["the", "room", "was", "clean"] and pairs.labels.tolist() == [0, 1]
+    assert len(negation_pairs(split, vocab)) == 1  # narrow: 'hardly' is not taken away
 
 
 def test_pairs_flip_the_label_and_leave_out_edits_the_vocabulary_cannot_spell():
@@ -130,10 +213,13 @@ def test_pairs_teach_a_negated_complaint_that_the_reviews_never_hold():
     probe = ["the room was not dirty", "the food was not awful"]
     positive = data.scheme.classes.index("pos")
     readings = {}
-    for mode in ("off", "auto"):  # auto: on for two classes
+    settled = {}
+    for mode in ("off", "auto", "wide"):  # auto: on for two classes
         outcome = train_model(data, config.replace(negation_pairs=mode))
         readings[mode] = Predictor(outcome.bundle).probabilities(probe)[:, positive]
         assert len(outcome.data.train) == len(data.train)  # the pairs never join the data
-    assert outcome.bundle.config.negation_pairs == "on"
+        settled[mode] = outcome.bundle.config.negation_pairs
+    assert settled == {"off": "off", "auto": "on", "wide": "wide"}
     assert (readings["off"] < 0.5).all()  # "not" learnt as a complaint word
     assert (readings["auto"] > 0.5).all()
+    assert (readings["wide"] > 0.5).all()
