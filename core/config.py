@@ -21,8 +21,9 @@ PRETRAIN_KINDS = ("off", "vectors", "lm")
 # training on small training sets only (core/training/unlabelled.py, docs/decisions.md).
 ADVERSARIAL_KINDS = ("auto", "off", "at", "vat")
 # Training texts paired with their negation flipped (core/training/negation_pairs.py); auto:
-# on for two classes; wide: on, with the other negators too ("never", "hardly", "no" + noun).
-NEGATION_PAIR_MODES = ("auto", "on", "off", "wide")
+# on for two classes; wide: on, with the other negators too ("never", "hardly", "no" + noun);
+# wide_add: the "not" pair kept and the wide one beside it.
+NEGATION_PAIR_MODES = ("auto", "on", "off", "wide", "wide_add")
 
 
 @dataclass

@@ -10,8 +10,10 @@ leans most the way the review's label says, by the training reviews' own word ra
 (core/training/word_prior.py), taken with the review's label, and that sentence flipped with
 the other label.
 
-``wide`` (``negation_pairs="wide"``) uses the wide edit of core/text/negation.py: the other
-negators ("never", "hardly", "barely", "rarely", "no" + noun) added and taken away as well.
+``edit="wide"`` (``negation_pairs="wide"``) uses the wide edit of core/text/negation.py: the
+other negators ("never", "hardly", "barely", "rarely", "no" + noun) added and taken away as
+well, one edit a text. ``edit="wide_add"`` keeps the "not" edit of each text and adds the wide
+edit beside it where that is another one (an adverb added, or a text the "not" edit refuses).
 """
 
 from __future__ import annotations
@@ -43,16 +45,17 @@ def wants_negation_pairs(mode: str, num_classes: int) -> bool:
 
 
 def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
-                   sentences: bool | None = None, wide: bool = False) -> EncodedSplit:
+                   sentences: bool | None = None, edit: str = "narrow") -> EncodedSplit:
     """One counterfactual per training review whose negation flips cleanly; label flipped.
 
     ``rows`` of a pair is the row it came from. A pair whose edit would bring in a word the
     vocabulary lacks ("not" in a set that never says it) is left out: as <unk> it would teach
     nothing about negation. ``sentences``: also pair a sentence of each long review (None:
-    when there are more than SENTENCE_PAIRS_MIN_REVIEWS training reviews). ``wide``: the wide
-    edit (the other negators too).
+    when there are more than SENTENCE_PAIRS_MIN_REVIEWS training reviews). ``edit``:
+    "narrow" ("not" / "n't"), "wide" or "wide_add" (the module docstring).
     """
-    adverbs = wide_adverbs(vocab) if wide else ()
+    adverbs = wide_adverbs(vocab) if edit in ("wide", "wide_add") else ()
+    added = edit == "wide_add"
     if sentences is None:
         sentences = len(split) > SENTENCE_PAIRS_MIN_REVIEWS
     ids: list[np.ndarray] = []
@@ -63,25 +66,43 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
         if len(sequence) > MAX_WHOLE_TOKENS and not sentences:
             continue  # too long to flip whole, and no sentence pairs at this size
         tokens = [vocab.lookup(int(i)) for i in sequence]
-        flipped = negation_counterfactual(tokens, max_tokens=MAX_WHOLE_TOKENS, adverbs=adverbs)
-        if flipped is not None:
-            if _spelled(flipped, sequence, vocab):
-                ids.append(vocab.encode(flipped))
-                labels.append(1 - int(label))
-                rows.append(int(row))
+        flips = _counterfactuals(tokens, adverbs, added)
+        if flips:
+            for flipped in flips:
+                if _spelled(flipped, sequence, vocab):
+                    ids.append(vocab.encode(flipped))
+                    labels.append(1 - int(label))
+                    rows.append(int(row))
             continue
         if not sentences:
             continue
         if lean is None:  # each word's lean toward class 1, from the training reviews
             ratios = log_count_ratios(split.ids, split.labels, len(vocab), 2)
             lean = ratios[:, 1] - ratios[:, 0]
-        sentence = _leaning_sentence(tokens, sequence, lean, int(label), vocab, adverbs)
+        sentence = _leaning_sentence(tokens, sequence, lean, int(label), vocab, adverbs,
+                                     added)
         if sentence is None:
             continue
         ids += [vocab.encode(sentence[0]), vocab.encode(sentence[1])]
         labels += [int(label), 1 - int(label)]
         rows += [int(row), int(row)]
     return EncodedSplit(ids, np.asarray(labels, dtype=np.int64), np.asarray(rows, dtype=np.int64))
+
+
+def _counterfactuals(tokens: list[str], adverbs: tuple[str, ...], added: bool,
+                     phrase_tokens: int = 3) -> list[list[str]]:
+    """The text's flips: one edit, or with ``added`` the "not" edit and the wide one beside it
+    where the wide one brings in an adverb or the "not" edit refuses the text."""
+    wide = negation_counterfactual(tokens, max_tokens=MAX_WHOLE_TOKENS,
+                                   phrase_tokens=phrase_tokens, adverbs=adverbs)
+    if not added:
+        return [] if wide is None else [wide]
+    narrow = negation_counterfactual(tokens, max_tokens=MAX_WHOLE_TOKENS,
+                                     phrase_tokens=phrase_tokens)
+    flips = [] if narrow is None else [narrow]
+    if wide is not None and (narrow is None or (set(wide) - set(tokens)) & set(adverbs)):
+        flips.append(wide)
+    return flips
 
 
 def _spelled(flipped: list[str], original: np.ndarray, vocab: Vocabulary) -> bool:
@@ -91,7 +112,8 @@ def _spelled(flipped: list[str], original: np.ndarray, vocab: Vocabulary) -> boo
 
 def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray, label: int,
                       vocab: Vocabulary,
-                      adverbs: tuple[str, ...] = ()) -> tuple[list[str], list[str]] | None:
+                      adverbs: tuple[str, ...] = (),
+                      added: bool = False) -> tuple[list[str], list[str]] | None:
     """(sentence, its flip) for the sentence of a long review that leans most toward
     ``label``; None when no sentence flips cleanly and leans that way."""
     best: tuple[float, list[str], list[str]] | None = None
@@ -103,8 +125,8 @@ def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray,
         sentence = tokens[start:end + 1]
         ids = sequence[start:end + 1]
         start = end + 1
-        flipped = negation_counterfactual(sentence, max_tokens=MAX_WHOLE_TOKENS,
-                                          phrase_tokens=0, adverbs=adverbs)
+        flips = _counterfactuals(sentence, adverbs, added, phrase_tokens=0)
+        flipped = flips[0] if flips else None  # one sentence pair a review
         if flipped is None or not _spelled(flipped, ids, vocab):
             continue
         score = sign * float(lean[np.unique(ids)].sum())
@@ -114,9 +136,9 @@ def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray,
 
 
 def with_negation_pairs(split: EncodedSplit, vocab: Vocabulary,
-                        wide: bool = False) -> tuple[EncodedSplit, int]:
+                        edit: str = "narrow") -> tuple[EncodedSplit, int]:
     """The split followed by its pairs, and how many pairs were added."""
-    pairs = negation_pairs(split, vocab, wide=wide)
+    pairs = negation_pairs(split, vocab, edit=edit)
     if not len(pairs):
         return split, 0
     return EncodedSplit(list(split.ids) + pairs.ids,

@@ -228,11 +228,11 @@ class Trainer:
         pairs = wants_negation_pairs(config.negation_pairs, data.scheme.num_classes)
         config = config.replace(
             word_prior="on" if wants_prior(config.word_prior, data.train.lengths) else "off",
-            negation_pairs=("wide" if config.negation_pairs == "wide" else "on") if pairs
-            else "off")
+            negation_pairs=(config.negation_pairs if config.negation_pairs.startswith("wide")
+                            else "on") if pairs else "off")
         if pairs:
             train, added = with_negation_pairs(data.train, data.vocab,
-                                               wide=config.negation_pairs == "wide")
+                                               edit=config.negation_pairs)
             data = dataclasses.replace(data, train=train)
             self._status(f"Negation pairs: {added:,} texts added to the training reviews "
                          "(a text with its negation flipped takes the other label).")

@@ -131,11 +131,32 @@ def test_wide_pairs_add_only_the_adverbs_the_vocabulary_spells():
     assert wide_adverbs(vocab) == ("never", "hardly")
     texts = [["the", "room", "was", "clean"], ["the", "room", "was", "hardly", "clean"]]
     split = EncodedSplit([vocab.encode(t) for t in texts], np.array([1, 0]), np.array([3, 4]))
-    pairs = negation_pairs(split, vocab, wide=True)
+    pairs = negation_pairs(split, vocab, edit="wide")
     words = [[vocab.lookup(i) for i in ids] for ids in pairs.ids]
     assert words[0][3] in ("not", "n't", "never", "hardly")
     assert words[1] == ["the", "room", "was", "clean"] and pairs.labels.tolist() == [0, 1]
     assert len(negation_pairs(split, vocab)) == 1  # narrow: 'hardly' is not taken away
+
+
+def test_wide_add_keeps_each_not_pair_and_adds_the_adverb_one_beside_it():
+    things, words = ["room", "staff", "food", "view", "bed"], ["clean", "great", "fine"]
+    texts = [["the", thing, "was", word] for thing in things for word in words]
+    texts.append(["the", "room", "was", "hardly", "clean"])  # the 'not' edit refuses it
+    vocab = Vocabulary.build([[*things, *words, "the", "was", "not", "n't",
+                               *ADVERB_NEGATORS]] * 2)
+    split = EncodedSplit([vocab.encode(t) for t in texts], np.zeros(len(texts), np.int64),
+                         np.arange(len(texts)))
+    narrow = negation_pairs(split, vocab)
+    added = negation_pairs(split, vocab, edit="wide_add")
+    by_row: dict[int, list[list[str]]] = {}
+    for ids, row in zip(added.ids, added.rows):
+        by_row.setdefault(int(row), []).append([vocab.lookup(i) for i in ids])
+    for ids, row in zip(narrow.ids, narrow.rows):  # every 'not' pair is kept, first
+        assert by_row[int(row)][0] == [vocab.lookup(i) for i in ids]
+    extra = [flips[1] for flips in by_row.values() if len(flips) == 2]
+    assert extra and all(flip[3] in ADVERB_NEGATORS for flip in extra)
+    assert by_row[len(texts) - 1] == [["the", "room", "was", "clean"]]
+    assert len(added) == len(narrow) + len(extra) + 1
 
 
 def test_pairs_flip_the_label_and_leave_out_edits_the_vocabulary_cannot_spell():
@@ -214,12 +235,12 @@ def test_pairs_teach_a_negated_complaint_that_the_reviews_never_hold():
     positive = data.scheme.classes.index("pos")
     readings = {}
     settled = {}
-    for mode in ("off", "auto", "wide"):  # auto: on for two classes
+    for mode in ("off", "auto", "wide", "wide_add"):  # auto: on for two classes
         outcome = train_model(data, config.replace(negation_pairs=mode))
         readings[mode] = Predictor(outcome.bundle).probabilities(probe)[:, positive]
         assert len(outcome.data.train) == len(data.train)  # the pairs never join the data
         settled[mode] = outcome.bundle.config.negation_pairs
-    assert settled == {"off": "off", "auto": "on", "wide": "wide"}
+    assert settled == {"off": "off", "auto": "on", "wide": "wide", "wide_add": "wide_add"}
     assert (readings["off"] < 0.5).all()  # "not" learnt as a complaint word
     assert (readings["auto"] > 0.5).all()
-    assert (readings["wide"] > 0.5).all()
+    assert (readings["wide"] > 0.5).all() and (readings["wide_add"] > 0.5).all()
