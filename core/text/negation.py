@@ -16,8 +16,9 @@ None. Tokens are the project's lower-cased tokens with clitics split ("was n't")
 The wide edit (``adverbs`` given) also teaches the other negators: the added negation is
 sometimes "never", "hardly", "barely" or "rarely" (chosen from the text's own hash, so every
 negator is seen), also before the verb of a pronoun subject with no auxiliary ("it works" ->
-"it rarely works"); and a text negated by one of those, by "seldom"/"scarcely", by "no" + noun
-("paid no attention") or by a leading "not" ("not bad") is given without it.
+"it rarely works") and before a short phrase ("hardly original"); and a text negated by one
+of those, by "seldom"/"scarcely", by "no" + noun ("paid no attention") or by a leading "not"
+("not bad") is given without it.
 """
 
 from __future__ import annotations
@@ -135,8 +136,8 @@ def _wide_counterfactual(tokens: list[str], phrase_tokens: int,
         return _wide_with(tokens, groups[0], choice, adverbs)
     if tokens[0] in SUBJECTS:  # a clause, not a phrase: "it works" is no "not it works"
         return _before_verb(tokens, choice, adverbs)
-    if len(tokens) <= phrase_tokens:
-        return ["not", *tokens]
+    if len(tokens) <= phrase_tokens:  # "hardly original", "never boring" as well as "not bad"
+        return [_negator(choice, adverbs, clitic=False), *tokens]
     return None
 
 
@@ -186,14 +187,16 @@ def _wide_with(tokens: list[str], group: list[int], choice: int,
         return None
     if at == 0 or at + 1 >= len(tokens):
         return None
-    slot = choice % 8  # half "not" / "n't", half the adverbs
-    if slot >= 4:
-        negation = adverbs[(slot - 4) % len(adverbs)]
-    elif (first in CLITIC_OK or first in PERFECT) and (choice >> 3) % 2:
-        negation = "n't"
-    else:
-        negation = "not"
+    negation = _negator(choice, adverbs, clitic=first in CLITIC_OK or first in PERFECT)
     return [*tokens[:at + 1], negation, *tokens[at + 1:]]
+
+
+def _negator(choice: int, adverbs: tuple[str, ...], clitic: bool) -> str:
+    """Half "not" (or "n't" where the verb takes it), half the adverbs, from the text's hash."""
+    slot = choice % 8
+    if slot >= 4:
+        return adverbs[(slot - 4) % len(adverbs)]
+    return "n't" if clitic and (choice >> 3) % 2 else "not"
 
 
 def _before_verb(tokens: list[str], choice: int, adverbs: tuple[str, ...]) -> list[str] | None:
