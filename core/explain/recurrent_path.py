@@ -169,8 +169,10 @@ def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | No
     """States [T, D, K, H]; with ``save``, what ``_backward`` needs (the gate activations
     of every step and the LSTM cells). ``running[t]``: how many rows are still reading at
     step t (rows sorted longest first; None: all); the states of the others stay zero."""
-    if save and layer.cell == "lstm" and running is None:
-        return _lstm_saved(layer, inputs, workspace or _Workspace())
+    if layer.cell == "lstm" and running is None:
+        if save:
+            return _lstm_saved(layer, inputs, workspace or _Workspace())
+        return _lstm_states(layer, inputs, workspace or _Workspace())
     steps, batch = inputs.steps, inputs.batch
     directions, size, width = layer.w_hh_t.size(0), layer.hidden, layer.w_hh_t.size(2)
     if running is None and workspace is not None:
@@ -229,6 +231,36 @@ def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | No
     return states, saved
 
 
+def _lstm_states(layer: _Layer, inputs: _Inputs, workspace: _Workspace
+                 ) -> tuple[Tensor, dict[str, Tensor]]:
+    """The LSTM forward pass when only the states are wanted (every row reading every
+    step): the gate views are made once, not per step, and the cell is updated in place,
+    so a step is seven operations with no Python slicing."""
+    steps, batch = inputs.steps, inputs.batch
+    directions, size = layer.w_hh_t.size(0), layer.hidden
+    states = workspace.get("states", steps, directions, batch, size)
+    gates = workspace.get("gates", directions, batch, 4 * size)
+    c = workspace.get("cell", directions, batch, size)
+    squashed = workspace.get("squashed", directions, batch, size)
+    sigmoids, g = gates[..., :3 * size], gates[..., 3 * size:]
+    out, i, f = (gates[..., k * size:(k + 1) * size] for k in range(3))
+    h = None
+    for t in range(steps):
+        inputs.fill(t, gates, batch)
+        if h is None:
+            sigmoids.sigmoid_()
+            g.tanh_()
+            torch.mul(i, g, out=c)
+        else:
+            gates.baddbmm_(h, layer.w_hh_t)
+            sigmoids.sigmoid_()
+            g.tanh_()
+            c.mul_(f).addcmul_(i, g)
+        torch.tanh(c, out=squashed)
+        h = torch.mul(out, squashed, out=states[t])
+    return states, {"states": states}
+
+
 def _lstm_saved(layer: _Layer, inputs: _Inputs, workspace: _Workspace
                 ) -> tuple[Tensor, dict[str, Tensor]]:
     """The LSTM forward pass that keeps, per step, the coefficients its backward pass
@@ -237,6 +269,7 @@ def _lstm_saved(layer: _Layer, inputs: _Inputs, workspace: _Workspace
 
     coef[t] [D, K, 6, H]: a_o = tanh(c) o', b = o (1 - tanh(c)^2), f, a_i = g i',
     a_f = c_prev f', a_g = i (1 - g^2), with s' = s (1 - s) for the sigmoid gates.
+    Every per-step view is made before the loop (``unbind``: one call for all steps).
     """
     steps, batch = inputs.steps, inputs.batch
     directions, size = layer.w_hh_t.size(0), layer.hidden
@@ -250,6 +283,8 @@ def _lstm_saved(layer: _Layer, inputs: _Inputs, workspace: _Workspace
     sigmoids, g = gates[..., :3 * size], gates[..., 3 * size:]
     out, i, f = (gates[..., k * size:(k + 1) * size] for k in range(3))
     d_out, d_i, d_f = (slopes[..., k * size:(k + 1) * size] for k in range(3))
+    k0, k1, k2, k3, k4, k5 = (coef[:, :, :, k].unbind(0) for k in range(6))
+    state_at, cell_at = states.unbind(0), cells.unbind(0)
     h = previous = None
     for t in range(steps):
         inputs.fill(t, gates, batch)
@@ -257,31 +292,31 @@ def _lstm_saved(layer: _Layer, inputs: _Inputs, workspace: _Workspace
             gates.baddbmm_(h, layer.w_hh_t)
         sigmoids.sigmoid_()
         g.tanh_()
-        k = coef[t]
         torch.mul(i, g, out=both)
-        c = cells[t % 2]
+        c = cell_at[t % 2]
         if previous is None:
             c.copy_(both)
-            k[:, :, 4].zero_()
+            k4[t].zero_()
         else:
             torch.addcmul(both, f, previous, out=c)
         torch.tanh(c, out=squashed)
-        h = torch.mul(out, squashed, out=states[t])
+        h = torch.mul(out, squashed, out=state_at[t])
         torch.addcmul(sigmoids, sigmoids, sigmoids, value=-1.0, out=slopes)
-        torch.mul(squashed, d_out, out=k[:, :, 0])
-        torch.addcmul(out, h, squashed, value=-1.0, out=k[:, :, 1])
-        k[:, :, 2].copy_(f)
-        torch.mul(g, d_i, out=k[:, :, 3])
+        torch.mul(squashed, d_out, out=k0[t])
+        torch.addcmul(out, h, squashed, value=-1.0, out=k1[t])
+        k2[t].copy_(f)
+        torch.mul(g, d_i, out=k3[t])
         if previous is not None:
-            torch.mul(previous, d_f, out=k[:, :, 4])
-        torch.addcmul(i, both, g, value=-1.0, out=k[:, :, 5])
+            torch.mul(previous, d_f, out=k4[t])
+        torch.addcmul(i, both, g, value=-1.0, out=k5[t])
         previous = c
     return states, {"coef": coef, "states": states}
 
 
 def _lstm_backward(layer: _Layer, grad: Tensor, saved: dict[str, Tensor],
                    along: Tensor | None, workspace: _Workspace) -> Tensor:
-    """_backward for the LSTM from the coefficients _lstm_saved kept."""
+    """_backward for the LSTM from the coefficients _lstm_saved kept; every per-step view
+    is made before the loop."""
     steps, directions, batch, size = grad.shape
     coef = saved["coef"]
     keep = along is None
@@ -291,22 +326,31 @@ def _lstm_backward(layer: _Layer, grad: Tensor, saved: dict[str, Tensor],
     products = workspace.get("products", directions, batch, 4 * size)
     d_c = workspace.get("d_c", directions, batch, size)
     d_h_buffer = workspace.get("d_h", directions, batch, size)
+    pre_at = d_pre.unbind(0)
+    parts = d_pre.view(-1, directions, batch, 4, size)
+    out_part, other_parts = parts[:, :, :, 0].unbind(0), parts[:, :, :, 1:].unbind(0)
+    a_out, b, forget = (coef[:, :, :, k].unbind(0) for k in range(3))
+    a_rest = coef[:, :, :, 3:].unbind(0)
+    grad_at = grad.unbind(0)
+    d_c_wide = d_c.unsqueeze(2)
+    along_at = along.unbind(0) if along is not None else None
+    dot_at = dots.unbind(0) if dots is not None else None
     carry = None
     for t in range(steps - 1, -1, -1):
-        now = d_pre[t if keep else t % 2]
-        parts = now.view(directions, batch, 4, size)
-        k = coef[t]
+        slot = t if keep else t % 2
         if carry is None:
-            d_h = grad[t]
-            torch.mul(d_h, k[:, :, 1], out=d_c)
+            d_h = grad_at[t]
+            torch.mul(d_h, b[t], out=d_c)
         else:
-            d_h = torch.baddbmm(grad[t], carry, layer.w_hh, out=d_h_buffer)
-            d_c.mul_(coef[t + 1, :, :, 2]).addcmul_(d_h, k[:, :, 1])
-        torch.mul(d_h, k[:, :, 0], out=parts[:, :, 0])
-        torch.mul(d_c.unsqueeze(2), k[:, :, 3:], out=parts[:, :, 1:])
-        if dots is not None:
-            torch.mul(now, along[t], out=products)
-            torch.sum(products, -1, out=dots[t])
+            d_h = torch.baddbmm(grad_at[t], carry, layer.w_hh, out=d_h_buffer)
+            d_c.mul_(forget[t + 1]).addcmul_(d_h, b[t])
+        torch.mul(d_h, a_out[t], out=out_part[slot])
+        torch.mul(d_c_wide, a_rest[t], out=other_parts[slot])
+        now = pre_at[slot]
+        if dot_at is not None:
+            assert along_at is not None
+            torch.mul(now, along_at[t], out=products)
+            torch.sum(products, -1, out=dot_at[t])
         carry = now
     return d_pre if dots is None else dots
 
