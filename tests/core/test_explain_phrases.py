@@ -66,6 +66,29 @@ def test_relevant_and_irrelevant_parts_add_up_to_the_logits(cell, bidirectional,
     assert np.abs(beta[2] - beta[3]).max() > 1e-3
 
 
+@pytest.mark.parametrize("cell,bidirectional,layers,pooling",
+                         [c for c in CASES if c[3] in ("last", "mean", "attention")])
+def test_beta_pooled_in_the_loop_equals_beta_pooled_from_its_states(cell, bidirectional,
+                                                                    layers, pooling,
+                                                                    monkeypatch):
+    """The last layer pools beta as its step loop goes; pooling the stored states in reading
+    order (the path max pooling takes) gives the same shares."""
+    import core.explain.decomposition as decomposition
+
+    model = random_model(cell, bidirectional, layers, pooling, prior=False)
+    rng = np.random.default_rng(2)
+    ids = rng.integers(1, 40, size=13)
+    masks = rng.random((7, 13)) < 0.3
+    masks[3] = False
+    masks[3, 5:8] = True
+    pooled, pooled_gamma = decompose(model, ids, masks)
+    monkeypatch.setattr(decomposition, "_step_weights", lambda *args: None)
+    stored, stored_gamma = decompose(model, ids, masks)
+    assert np.abs(stored).max() > 1e-3
+    assert np.abs(pooled - stored).max() < 1e-5
+    assert np.abs(pooled_gamma - stored_gamma).max() < 1e-5
+
+
 def test_spans_are_decomposed_alike_alone_and_in_a_batch():
     model = random_model("lstm", True, 1, "attention", prior=False)
     ids = np.arange(1, 30)
