@@ -267,14 +267,15 @@ def _lstm_saved(layer: _Layer, inputs: _Inputs, workspace: _Workspace
     multiplies by (computed here while the step's values are in cache), so that the
     backward step is a matrix product and four elementwise operations.
 
-    coef[t] [D, K, 6, H]: a_o = tanh(c) o', b = o (1 - tanh(c)^2), f, a_i = g i',
-    a_f = c_prev f', a_g = i (1 - g^2), with s' = s (1 - s) for the sigmoid gates.
+    coef[t] [6, D, K, H]: a_o = tanh(c) o', b = o (1 - tanh(c)^2), f, a_i = g i',
+    a_f = c_prev f', a_g = i (1 - g^2), with s' = s (1 - s) for the sigmoid gates: each a
+    contiguous block, so the backward pass reads them from memory in sweeps, not strides.
     Every per-step view is made before the loop (``unbind``: one call for all steps).
     """
     steps, batch = inputs.steps, inputs.batch
     directions, size = layer.w_hh_t.size(0), layer.hidden
     states = workspace.get("states", steps, directions, batch, size)
-    coef = workspace.get("coef", steps, directions, batch, 6, size)
+    coef = workspace.get("coef", steps, 6, directions, batch, size)
     gates = workspace.get("gates", directions, batch, 4 * size)
     slopes = workspace.get("slopes", directions, batch, 3 * size)
     cells = workspace.get("cells", 2, directions, batch, size)
@@ -283,7 +284,7 @@ def _lstm_saved(layer: _Layer, inputs: _Inputs, workspace: _Workspace
     sigmoids, g = gates[..., :3 * size], gates[..., 3 * size:]
     out, i, f = (gates[..., k * size:(k + 1) * size] for k in range(3))
     d_out, d_i, d_f = (slopes[..., k * size:(k + 1) * size] for k in range(3))
-    k0, k1, k2, k3, k4, k5 = (coef[:, :, :, k].unbind(0) for k in range(6))
+    k0, k1, k2, k3, k4, k5 = (coef[:, k].unbind(0) for k in range(6))
     state_at, cell_at = states.unbind(0), cells.unbind(0)
     h = previous = None
     for t in range(steps):
@@ -328,11 +329,12 @@ def _lstm_backward(layer: _Layer, grad: Tensor, saved: dict[str, Tensor],
     d_h_buffer = workspace.get("d_h", directions, batch, size)
     pre_at = d_pre.unbind(0)
     parts = d_pre.view(-1, directions, batch, 4, size)
-    out_part, other_parts = parts[:, :, :, 0].unbind(0), parts[:, :, :, 1:].unbind(0)
-    a_out, b, forget = (coef[:, :, :, k].unbind(0) for k in range(3))
-    a_rest = coef[:, :, :, 3:].unbind(0)
+    out_part = parts[:, :, :, 0].unbind(0)
+    other_parts = parts[:, :, :, 1:].permute(0, 3, 1, 2, 4).unbind(0)  # [3, D, K, H] each
+    a_out, b, forget = (coef[:, k].unbind(0) for k in range(3))
+    a_rest = coef[:, 3:].unbind(0)
     grad_at = grad.unbind(0)
-    d_c_wide = d_c.unsqueeze(2)
+    d_c_wide = d_c.unsqueeze(0)
     along_at = along.unbind(0) if along is not None else None
     dot_at = dots.unbind(0) if dots is not None else None
     carry = None
