@@ -143,8 +143,12 @@ class _Inputs:
     def __init__(self, whole: Tensor | None = None, start: Tensor | None = None,
                  along: Tensor | None = None, alphas: Tensor | None = None,
                  table: Tensor | None = None, index: Tensor | None = None) -> None:
-        self.whole, self.start, self.along, self.alphas = whole, start, along, alphas
-        self.table, self.index = table, index
+        self.whole, self.alphas, self.table = whole, alphas, table
+        # per-step views made at once (unbind) instead of one indexing call per step
+        self.whole_at = whole.unbind(0) if whole is not None else ()
+        self.start_at = start.unbind(0) if start is not None else ()
+        self.along_at = along.unbind(0) if along is not None else ()
+        self.index_at = index.unbind(0) if index is not None else ()
         if whole is not None:
             self.steps, self.batch = whole.size(0), whole.size(2)
         elif index is not None:
@@ -156,12 +160,13 @@ class _Inputs:
     def fill(self, t: int, out: Tensor, rows: int) -> Tensor:
         """Step t's pre-activations of the first ``rows`` rows, written into ``out``."""
         if self.whole is not None:
-            return out.copy_(self.whole[t, :, :rows])
+            return out.copy_(self.whole_at[t][:, :rows])
         if self.table is not None:
-            assert self.index is not None
-            torch.index_select(self.table, 0, self.index[t, :rows], out=out[0])
+            torch.index_select(self.table, 0, self.index_at[t][:rows], out=out[0])
             return out
-        return torch.addcmul(self.start[t], self.alphas[:, :rows], self.along[t], out=out)
+        assert self.alphas is not None
+        alphas = self.alphas if rows == self.batch else self.alphas[:, :rows]
+        return torch.addcmul(self.start_at[t], alphas, self.along_at[t], out=out)
 
 
 def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | None = None,
