@@ -44,6 +44,7 @@ _BATCH_BYTES = 256 * 1024 * 1024
 # hand out and zero fresh pages); larger ones are freed when a pass is done with them.
 _KEEP_BYTES = _BATCH_BYTES
 _NATIVE_POINTS = 16  # forward-only batches up to this size run through torch's modules
+_ONE = torch.ones(())
 
 
 class _Workspace:
@@ -178,6 +179,9 @@ def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | No
         if save:
             return _lstm_saved(layer, inputs, workspace or _Workspace())
         return _lstm_states(layer, inputs, workspace or _Workspace())
+    if layer.cell == "lstm" and not save:
+        assert running is not None
+        return _lstm_running(layer, inputs, running, workspace or _Workspace())
     steps, batch = inputs.steps, inputs.batch
     directions, size, width = layer.w_hh_t.size(0), layer.hidden, layer.w_hh_t.size(2)
     if running is None and workspace is not None:
@@ -263,6 +267,43 @@ def _lstm_states(layer: _Layer, inputs: _Inputs, workspace: _Workspace
             c.mul_(f).addcmul_(i, g)
         torch.tanh(c, out=squashed)
         h = torch.mul(out, squashed, out=states[t])
+    return states, {"states": states}
+
+
+def _lstm_running(layer: _Layer, inputs: _Inputs, running: list[int],
+                  workspace: _Workspace) -> tuple[Tensor, dict[str, Tensor]]:
+    """The LSTM forward pass for rows that stop one after another (``running[t]`` rows,
+    never more than the step before): the row views are remade only when that count
+    changes and the cell is updated in place (a finished row's cell is never read again)."""
+    steps, batch = inputs.steps, inputs.batch
+    directions, size = layer.w_hh_t.size(0), layer.hidden
+    states = workspace.get("states", steps, directions, batch, size).zero_()
+    state_at = states.unbind(0)
+    gates_all = workspace.get("gates", directions, batch, 4 * size)
+    cells = workspace.get("cells", directions, batch, size)
+    squashed_all = workspace.get("squashed", directions, batch, size)
+    rows = -1
+    for t in range(steps):
+        n = running[t]
+        if not n:
+            break
+        if n != rows:
+            rows = n
+            gates = gates_all[:, :n]
+            sigmoids, g = gates[..., :3 * size], gates[..., 3 * size:]
+            out, i, f = (gates[..., k * size:(k + 1) * size] for k in range(3))
+            c, squashed = cells[:, :n], squashed_all[:, :n]
+        inputs.fill(t, gates, n)
+        if t:
+            gates.baddbmm_(state_at[t - 1][:, :n], layer.w_hh_t)
+        sigmoids.sigmoid_()
+        g.tanh_()
+        if t:
+            c.mul_(f).addcmul_(i, g)
+        else:
+            torch.mul(i, g, out=c)
+        torch.tanh(c, out=squashed)
+        torch.mul(out, squashed, out=state_at[t][:, :n])
     return states, {"states": states}
 
 
@@ -517,7 +558,7 @@ class _AttentionHead:
         torch.mul(kept["by_step"].unsqueeze(-1), d_pooled, out=grad)
         squashed = kept["squashed"]
         # tanh' = 1 - tanh^2, scaled by d score and the attention vector
-        slope = squashed.mul_(squashed).neg_().add_(1.0)
+        slope = torch.addcmul(_ONE, squashed, squashed, value=-1.0, out=squashed)  # one pass
         slope.mul_(self._by_step(d_scores).unsqueeze(-1))
         grad.addcmul_(slope, self.attention.view(1, self.directions, 1, -1))
         return chosen, grad

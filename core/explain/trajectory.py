@@ -18,7 +18,15 @@ import torch
 from torch import Tensor
 
 from core.explain.attribution import class_probabilities, model_device
-from core.explain.recurrent_path import _forward, _Inputs, _layer, supported
+from core.explain.recurrent_path import (
+    _forward,
+    _Inputs,
+    _layer,
+    _release,
+    _Workspace,
+    _workspace,
+    supported,
+)
 from core.model.classifier import RecurrentClassifier
 from core.model.tanh_rnn import run_layer
 
@@ -75,14 +83,20 @@ def _one_layer(model: RecurrentClassifier, ids: np.ndarray,
             steps = torch.arange(longest).unsqueeze(1)
             reads = (ordered.unsqueeze(0) - 1 - steps).clamp(min=0)  # [S, P]
             running = [int(n) for n in (ordered.unsqueeze(0) > steps).sum(1)]
-            back, _ = _forward(backward, _Inputs(table=table, index=reads), save=False,
-                               running=running)  # [S, 1, P, H]
-            if model.pooling == "attention":
-                logits = _attention(model, states, back[:, 0], reads, ordered)
-            else:
-                back = back[:, 0].gather(0, reads.unsqueeze(-1).expand(-1, -1, back.size(-1)))
-                outputs = torch.cat([outputs, back.transpose(0, 1)], dim=-1)
-                logits = model.classifier(model.pool(outputs, ordered))
+            # the process's reused buffers: no fresh pages for the states of every prefix
+            workspace = _workspace()
+            try:
+                back, _ = _forward(backward, _Inputs(table=table, index=reads), save=False,
+                                   running=running, workspace=workspace)  # [S, 1, P, H]
+                if model.pooling == "attention":
+                    logits = _attention(model, states, back[:, 0], reads, ordered, workspace)
+                else:
+                    back = back[:, 0].gather(
+                        0, reads.unsqueeze(-1).expand(-1, -1, back.size(-1)))
+                    outputs = torch.cat([outputs, back.transpose(0, 1)], dim=-1)
+                    logits = model.classifier(model.pool(outputs, ordered))
+            finally:
+                _release(workspace)
         else:
             logits = model.classifier(model.pool(outputs, ordered))
         probabilities = torch.softmax(logits.double(), dim=1).numpy()
@@ -92,7 +106,7 @@ def _one_layer(model: RecurrentClassifier, ids: np.ndarray,
 
 
 def _attention(model: RecurrentClassifier, forward: Tensor, back: Tensor, reads: Tensor,
-               lengths: Tensor) -> Tensor:
+               lengths: Tensor, workspace: _Workspace) -> Tensor:
     """[P, C] logits of attention pooling over each prefix from the shared forward states
     [S, H] and the backward states [S, P, H] in step order (step s of prefix k read position
     ``reads[s, k]``), without building every prefix's [S, 2H] outputs in reading order."""
@@ -101,7 +115,8 @@ def _attention(model: RecurrentClassifier, forward: Tensor, back: Tensor, reads:
     weight = model.attention.weight[0]
     steps = torch.arange(back.size(0)).unsqueeze(1)
     live = steps < lengths.unsqueeze(0)  # [S, P]
-    scores = (torch.tanh(forward) @ weight[:size])[reads] + torch.tanh(back) @ weight[size:]
+    squashed = torch.tanh(back, out=workspace.get("prefix_tanh", *back.shape))
+    scores = (torch.tanh(forward) @ weight[:size])[reads] + squashed @ weight[size:]
     scores = (scores + model.attention.bias).masked_fill(~live, float("-inf"))
     weights = torch.softmax(scores, dim=0)  # [S, P]
     pooled_back = torch.einsum("sp,sph->ph", weights, back)
