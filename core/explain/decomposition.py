@@ -129,6 +129,8 @@ class _RealLayer:
             self.bias = self.bias[..., gates] * scale
             self.full = self.full[..., gates] * scale
             self.half = self.half[..., gates].contiguous()
+            # beta's share of each gate plus the gate's bias value: the loop's factors
+            self.half_and_bias = self.half + self.act_bias[..., gates]
             self.coef = 0.5 * scale  # beta's share: half the difference of the activations
         self.full = self.full.unsqueeze(2)  # [T, D, 1, G]
 
@@ -213,19 +215,24 @@ def _run_layer(real: _RealLayer, rel_in: Tensor | None, inside: Tensor | None,
         # beta and gamma of the cell, this step's and the previous one's (rows not under
         # way stay zero in both)
         c_pairs = rel_out.new_zeros(2, 2, directions, batch, hidden)
-        i_bias, f_bias, g_bias = real.i_bias, real.f_bias, real.g_bias
+        # inside - 1: -1 where the bias x bias term goes to gamma
+        outside = inside - 1.0 if inside is not None else None
         for t in range(first, steps):
             n = counts[t]
             rel = torch.baddbmm(projected(t, n), h_rel[:, :n], real.w_hh_t)  # g doubled
             part = torch.add(rel, real.bias).sigmoid_()
             part.sub_(torch.sub(real.full[t], rel).sigmoid_())
-            part = torch.addcmul(real.half[t], part, real.coef)  # beta's share of each gate
-            i_rel, f_rel, g_rel = (part[..., k * hidden:(k + 1) * hidden] for k in range(3))
+            # beta's share of each gate plus the gate's bias value (i + i_b, f + f_b, g + g_b)
+            part = torch.addcmul(real.half_and_bias[t], part, real.coef)
+            i_and, f_and, g_and = (part[..., k * hidden:(k + 1) * hidden] for k in range(3))
             pair, before = c_pairs[t % 2, :, :, :n], c_pairs[(t + 1) % 2, 0, :, :n]
-            c_rel = torch.mul(i_rel, g_rel + g_bias, out=pair[0]).addcmul_(i_bias, g_rel)
-            if inside is not None:
-                c_rel.addcmul_(real.both_bias, inside[t, :, :n].unsqueeze(-1))
-            c_rel.addcmul_(f_rel + f_bias, before)
+            # beta of i g: i g_b + i_b g + i g = (i + i_b)(g + g_b) - i_b g_b, the bias x bias
+            # term given back to gamma unless the step reads the span (bias_in_span)
+            c_rel = torch.mul(i_and, g_and, out=pair[0]).addcmul_(f_and, before)
+            if outside is not None:
+                c_rel.addcmul_(real.both_bias, outside[t, :, :n].unsqueeze(-1))
+            else:
+                c_rel.sub_(real.both_bias)
             torch.sub(real.cells[t], c_rel, out=pair[1])
             squashed = torch.mul(pair, 2.0).sigmoid_()  # (tanh + 1) / 2
             torch.addcmul(real.half_outputs[t], real.out_gate[t], squashed[0] - squashed[1],
