@@ -45,6 +45,7 @@ _BATCH_BYTES = 256 * 1024 * 1024
 _KEEP_BYTES = _BATCH_BYTES
 _NATIVE_POINTS = 16  # forward-only batches up to this size run through torch's modules
 _ONE = torch.ones(())
+_MINUS_ONE = -torch.ones(())
 
 
 class _Workspace:
@@ -112,6 +113,12 @@ class _Layer:
     w_hh: Tensor  # [D, G, H]
     bias: Tensor  # [D, 1, G]: biases added with the input (GRU: b_ih only)
     b_hh: Tensor | None  # [D, 1, G]: GRU only, added to W_hh h (the reset gate scales b_hn)
+    # LSTM: 1 for the sigmoid gates, 2 for g. The forward loops run on pre-activations scaled
+    # so, as tanh(z) = 2 sigmoid(2z) - 1 lets one in-place sigmoid over the whole contiguous
+    # gate block serve all four gates: torch's tanh on the g columns alone (a strided slice)
+    # costs several times a sigmoid on every column with two threads. Powers of two: exact.
+    scale: Tensor | None = None  # [G]
+    w_hh_t_scaled: Tensor | None = None  # [D, H, G]: w_hh_t with the g columns doubled
 
 
 def _layer(modules: list[nn.RNNBase], cell: str) -> _Layer:
@@ -131,8 +138,20 @@ def _layer(modules: list[nn.RNNBase], cell: str) -> _Layer:
     else:
         bias = torch.stack([rows(m.bias_ih_l0) + rows(m.bias_hh_l0) for m in modules])
         b_hh = None
-    return _Layer(cell, hidden, w_ih.transpose(1, 2).contiguous(),
-                  w_hh.transpose(1, 2).contiguous(), w_hh, bias.unsqueeze(1), b_hh)
+    layer = _Layer(cell, hidden, w_ih.transpose(1, 2).contiguous(),
+                   w_hh.transpose(1, 2).contiguous(), w_hh, bias.unsqueeze(1), b_hh)
+    if cell == "lstm":
+        layer.scale = torch.ones(4 * hidden)
+        layer.scale[3 * hidden:] = 2.0
+        layer.w_hh_t_scaled = layer.w_hh_t * layer.scale
+    return layer
+
+
+def _activate_lstm(gates: Tensor, g: Tensor) -> None:
+    """The gates (o, i, f, g) from pre-activations with g's doubled, in place: sigmoid on
+    every column, then g = 2 sigmoid(2z) - 1 = tanh(z)."""
+    gates.sigmoid_()
+    torch.add(_MINUS_ONE, g, alpha=2.0, out=g)
 
 
 class _Inputs:
@@ -145,6 +164,7 @@ class _Inputs:
                  along: Tensor | None = None, alphas: Tensor | None = None,
                  table: Tensor | None = None, index: Tensor | None = None) -> None:
         self.whole, self.alphas, self.table = whole, alphas, table
+        self.start, self.along, self.index = start, along, index
         # per-step views made at once (unbind) instead of one indexing call per step
         self.whole_at = whole.unbind(0) if whole is not None else ()
         self.start_at = start.unbind(0) if start is not None else ()
@@ -157,6 +177,15 @@ class _Inputs:
         else:
             assert start is not None and alphas is not None
             self.steps, self.batch = start.size(0), alphas.size(1)
+
+    def scaled(self, scale: Tensor) -> "_Inputs":
+        """The same pre-activations with each column multiplied by ``scale`` [G]."""
+        if self.whole is not None:
+            return _Inputs(whole=self.whole * scale)
+        if self.table is not None:
+            return _Inputs(table=self.table * scale, index=self.index)
+        assert self.start is not None and self.along is not None
+        return _Inputs(start=self.start * scale, along=self.along * scale, alphas=self.alphas)
 
     def fill(self, t: int, out: Tensor, rows: int) -> Tensor:
         """Step t's pre-activations of the first ``rows`` rows, written into ``out``."""
@@ -251,19 +280,18 @@ def _lstm_states(layer: _Layer, inputs: _Inputs, workspace: _Workspace
     gates = workspace.get("gates", directions, batch, 4 * size)
     c = workspace.get("cell", directions, batch, size)
     squashed = workspace.get("squashed", directions, batch, size)
-    sigmoids, g = gates[..., :3 * size], gates[..., 3 * size:]
-    out, i, f = (gates[..., k * size:(k + 1) * size] for k in range(3))
+    out, i, f, g = (gates[..., k * size:(k + 1) * size] for k in range(4))
+    assert layer.scale is not None and layer.w_hh_t_scaled is not None
+    inputs = inputs.scaled(layer.scale)
     h = None
     for t in range(steps):
         inputs.fill(t, gates, batch)
         if h is None:
-            sigmoids.sigmoid_()
-            g.tanh_()
+            _activate_lstm(gates, g)
             torch.mul(i, g, out=c)
         else:
-            gates.baddbmm_(h, layer.w_hh_t)
-            sigmoids.sigmoid_()
-            g.tanh_()
+            gates.baddbmm_(h, layer.w_hh_t_scaled)
+            _activate_lstm(gates, g)
             c.mul_(f).addcmul_(i, g)
         torch.tanh(c, out=squashed)
         h = torch.mul(out, squashed, out=states[t])
@@ -282,6 +310,8 @@ def _lstm_running(layer: _Layer, inputs: _Inputs, running: list[int],
     gates_all = workspace.get("gates", directions, batch, 4 * size)
     cells = workspace.get("cells", directions, batch, size)
     squashed_all = workspace.get("squashed", directions, batch, size)
+    assert layer.scale is not None and layer.w_hh_t_scaled is not None
+    inputs = inputs.scaled(layer.scale)
     rows = -1
     for t in range(steps):
         n = running[t]
@@ -290,14 +320,12 @@ def _lstm_running(layer: _Layer, inputs: _Inputs, running: list[int],
         if n != rows:
             rows = n
             gates = gates_all[:, :n]
-            sigmoids, g = gates[..., :3 * size], gates[..., 3 * size:]
-            out, i, f = (gates[..., k * size:(k + 1) * size] for k in range(3))
+            out, i, f, g = (gates[..., k * size:(k + 1) * size] for k in range(4))
             c, squashed = cells[:, :n], squashed_all[:, :n]
         inputs.fill(t, gates, n)
         if t:
-            gates.baddbmm_(state_at[t - 1][:, :n], layer.w_hh_t)
-        sigmoids.sigmoid_()
-        g.tanh_()
+            gates.baddbmm_(state_at[t - 1][:, :n], layer.w_hh_t_scaled)
+        _activate_lstm(gates, g)
         if t:
             c.mul_(f).addcmul_(i, g)
         else:
@@ -332,13 +360,14 @@ def _lstm_saved(layer: _Layer, inputs: _Inputs, workspace: _Workspace
     d_out, d_i, d_f = (slopes[..., k * size:(k + 1) * size] for k in range(3))
     k0, k1, k2, k3, k4, k5 = (coef[:, k].unbind(0) for k in range(6))
     state_at, cell_at = states.unbind(0), cells.unbind(0)
+    assert layer.scale is not None and layer.w_hh_t_scaled is not None
+    inputs = inputs.scaled(layer.scale)
     h = previous = None
     for t in range(steps):
         inputs.fill(t, gates, batch)
         if h is not None:
-            gates.baddbmm_(h, layer.w_hh_t)
-        sigmoids.sigmoid_()
-        g.tanh_()
+            gates.baddbmm_(h, layer.w_hh_t_scaled)
+        _activate_lstm(gates, g)
         torch.mul(i, g, out=both)
         c = cell_at[t % 2]
         if previous is None:
