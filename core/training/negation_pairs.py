@@ -14,6 +14,8 @@ the other label.
 other negators ("never", "hardly", "barely", "rarely", "no" + noun) added and taken away as
 well, one edit a text. ``edit="wide_add"`` keeps the "not" edit of each text and adds the wide
 edit beside it where that is another one (an adverb added, or a text the "not" edit refuses).
+Both are arms for selection runs, not what ``auto`` does: on selection splits neither raised
+the negation probe on SST-2, and both lowered it on RT (the record is in docs/decisions.md).
 """
 
 from __future__ import annotations
