@@ -112,7 +112,9 @@ TOOLTIPS: dict[str, str] = {
                       "('was clean' -> 'was not clean', 'not bad' <- 'bad') and the other "
                       "label, so the model learns that 'not' turns a complaint into praise "
                       "as well as the other way round. Only short, single-clause texts are "
-                      "used. Auto: on for two classes.",
+                      "used. Auto: on for two classes. Wide: the other negators too ('never', "
+                      "'hardly', 'barely', 'rarely', 'no' + noun), an experiment that did not "
+                      "beat 'not' alone on the project's selection splits.",
 }
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -120,7 +122,9 @@ WORD_PRIOR_NAMES = {"auto": "Auto (short reviews or small sets)", "on": "On", "o
 PRETRAIN_NAMES = {"off": "Off", "vectors": "Word vectors", "lm": "Language model"}
 ADVERSARIAL_NAMES = {"auto": "Auto (on for small sets)", "off": "Off", "at": "Adversarial",
                      "vat": "Virtual adversarial"}
-NEGATION_PAIR_NAMES = {"auto": "Auto (two classes)", "on": "On", "off": "Off"}
+NEGATION_PAIR_NAMES = {"auto": "Auto (two classes)", "on": "On", "off": "Off",
+                       "wide": "Wide (also never, hardly, no + noun)",
+                       "wide_add": "Wide, beside each 'not' pair"}
 POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "max_mean": "Max + mean",
                  "attention": "Attention"}
 

@@ -7,6 +7,7 @@ import csv
 import pytest
 
 import resources
+from core.config import NEGATION_PAIR_MODES
 from core.io.readers import read_reviews
 from core.io.table import ReviewTable
 from core.text.labels import make_scheme
@@ -37,6 +38,10 @@ def test_the_negation_pairs_setting_round_trips_and_reaches_the_config(panel, ti
     for mode, shown in (("off", "Off"), ("on", "On"), ("auto", "Auto (two classes)")):
         panel.set_config(tiny_config.replace(negation_pairs=mode))
         assert panel.negation_pairs.currentText() == shown
+        assert panel.config().negation_pairs == mode
+    for mode in NEGATION_PAIR_MODES:  # every value a saved model can hold has a name
+        panel.set_config(tiny_config.replace(negation_pairs=mode))
+        assert panel.negation_pairs.currentText()
         assert panel.config().negation_pairs == mode
     panel.negation_pairs.setCurrentIndex(panel.negation_pairs.findData("off"))
     assert panel.config().negation_pairs == "off"
