@@ -202,15 +202,14 @@ class _Inputs:
 def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | None = None,
              workspace: _Workspace | None = None) -> tuple[Tensor, dict[str, Tensor]]:
     """States [T, D, K, H]; with ``save``, what ``_backward`` needs (the gate activations
-    of every step and the LSTM cells). ``running[t]``: how many rows are still reading at
-    step t (rows sorted longest first; None: all); the states of the others stay zero."""
-    if layer.cell == "lstm" and running is None:
-        if save:
+    of every step; the LSTM's backward coefficients, _lstm_saved). ``running[t]``: how many
+    rows are still reading at step t (rows sorted longest first; None: all); the states of
+    the others stay zero."""
+    if layer.cell == "lstm":
+        if save:  # the IG path and deeper layers: every row reads every step
+            assert running is None
             return _lstm_saved(layer, inputs, workspace or _Workspace())
-        return _lstm_states(layer, inputs, workspace or _Workspace())
-    if layer.cell == "lstm" and not save:
-        assert running is not None
-        return _lstm_running(layer, inputs, running, workspace or _Workspace())
+        return _lstm_states(layer, inputs, workspace or _Workspace(), running)
     steps, batch = inputs.steps, inputs.batch
     directions, size, width = layer.w_hh_t.size(0), layer.hidden, layer.w_hh_t.size(2)
     if running is None and workspace is not None:
@@ -222,27 +221,7 @@ def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | No
     act = layer.w_hh_t.new_empty(steps if save else 1, directions, batch, width)
     h = states.new_zeros(directions, batch, size)
     saved: dict[str, Tensor] = {"act": act, "states": states}
-    if layer.cell == "lstm":
-        cells = states.new_empty(steps if save else 2, directions, batch, size)
-        tanh_cells = states.new_empty(steps, directions, batch, size) if save else None
-        c = states.new_zeros(directions, batch, size)
-        for t in range(steps):
-            n = rows[t]
-            if not n:
-                break
-            gates = inputs.fill(t, act[t if save else 0, :, :n], n)
-            if t:
-                gates.baddbmm_(h[:, :n], layer.w_hh_t)
-            gates[..., :3 * size].sigmoid_()
-            gates[..., 3 * size:].tanh_()
-            out, i, f, g = (gates[..., k * size:(k + 1) * size] for k in range(4))
-            c = torch.mul(f, c[:, :n], out=cells[t if save else t % 2, :, :n]).addcmul_(i, g)
-            squashed = (torch.tanh(c, out=tanh_cells[t]) if tanh_cells is not None
-                        else torch.tanh(c))
-            h = torch.mul(out, squashed, out=states[t, :, :n])
-        if save:
-            saved.update(cells=cells, tanh_cells=tanh_cells)
-    elif layer.cell == "gru":
+    if layer.cell == "gru":
         assert layer.b_hh is not None
         from_hidden = states.new_empty(steps if save else 1, directions, batch, size)
         for t in range(steps):
@@ -269,52 +248,27 @@ def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | No
     return states, saved
 
 
-def _lstm_states(layer: _Layer, inputs: _Inputs, workspace: _Workspace
-                 ) -> tuple[Tensor, dict[str, Tensor]]:
-    """The LSTM forward pass when only the states are wanted (every row reading every
-    step): the gate views are made once, not per step, and the cell is updated in place,
-    so a step is seven operations with no Python slicing."""
+def _lstm_states(layer: _Layer, inputs: _Inputs, workspace: _Workspace,
+                 running: list[int] | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+    """The LSTM forward pass when only the states are wanted. ``running[t]``: how many rows
+    still read at step t, never more than the step before (None: all rows every step); the
+    others' states stay zero. The gate views are remade only when that count changes and the
+    cell is updated in place (a finished row's cell is never read again), so a step is seven
+    operations with no Python slicing."""
     steps, batch = inputs.steps, inputs.batch
     directions, size = layer.w_hh_t.size(0), layer.hidden
     states = workspace.get("states", steps, directions, batch, size)
-    gates = workspace.get("gates", directions, batch, 4 * size)
-    c = workspace.get("cell", directions, batch, size)
-    squashed = workspace.get("squashed", directions, batch, size)
-    out, i, f, g = (gates[..., k * size:(k + 1) * size] for k in range(4))
-    assert layer.scale is not None and layer.w_hh_t_scaled is not None
-    inputs = inputs.scaled(layer.scale)
-    h = None
-    for t in range(steps):
-        inputs.fill(t, gates, batch)
-        if h is None:
-            _activate_lstm(gates, g)
-            torch.mul(i, g, out=c)
-        else:
-            gates.baddbmm_(h, layer.w_hh_t_scaled)
-            _activate_lstm(gates, g)
-            c.mul_(f).addcmul_(i, g)
-        torch.tanh(c, out=squashed)
-        h = torch.mul(out, squashed, out=states[t])
-    return states, {"states": states}
-
-
-def _lstm_running(layer: _Layer, inputs: _Inputs, running: list[int],
-                  workspace: _Workspace) -> tuple[Tensor, dict[str, Tensor]]:
-    """The LSTM forward pass for rows that stop one after another (``running[t]`` rows,
-    never more than the step before): the row views are remade only when that count
-    changes and the cell is updated in place (a finished row's cell is never read again)."""
-    steps, batch = inputs.steps, inputs.batch
-    directions, size = layer.w_hh_t.size(0), layer.hidden
-    states = workspace.get("states", steps, directions, batch, size).zero_()
+    if running is not None:
+        states.zero_()
     state_at = states.unbind(0)
     gates_all = workspace.get("gates", directions, batch, 4 * size)
-    cells = workspace.get("cells", directions, batch, size)
+    cells = workspace.get("cell", directions, batch, size)
     squashed_all = workspace.get("squashed", directions, batch, size)
     assert layer.scale is not None and layer.w_hh_t_scaled is not None
     inputs = inputs.scaled(layer.scale)
     rows = -1
     for t in range(steps):
-        n = running[t]
+        n = batch if running is None else running[t]
         if not n:
             break
         if n != rows:
@@ -446,7 +400,6 @@ def _backward(layer: _Layer, grad: Tensor, saved: dict[str, Tensor],
     keep = along is None
     d_pre = grad.new_empty(steps if keep else 2, directions, batch, width)
     dots = grad.new_empty(steps, directions, batch, 1) if along is not None else None
-    d_c = grad.new_zeros(directions, batch, size) if layer.cell == "lstm" else None
     carry = None  # what step t's gradient gets from step t + 1
     for t in range(steps - 1, -1, -1):
         now = d_pre[t if keep else t % 2]
@@ -459,26 +412,6 @@ def _backward(layer: _Layer, grad: Tensor, saved: dict[str, Tensor],
         if layer.cell == "rnn":
             h = states[t]
             torch.mul(d_h, 1.0 - h * h, out=now)
-            carry = now
-        elif layer.cell == "lstm":
-            assert d_c is not None
-            gates = act[t]
-            out, i, f, g = (gates[..., k * size:(k + 1) * size] for k in range(4))
-            squashed = saved["tanh_cells"][t]
-            previous = saved["cells"][t - 1] if t else None
-            through = d_h * out
-            d_c.add_(through)
-            through.mul_(squashed)  # d_h o tanh(c)
-            d_c.addcmul_(through, squashed, value=-1.0)  # d_c += d_h o (1 - tanh(c)^2)
-            torch.addcmul(through, through, out, value=-1.0, out=now[..., :size])
-            torch.mul(d_c, g, out=now[..., size:2 * size]).mul_(i - i * i)
-            if previous is None:
-                now[..., 2 * size:3 * size].zero_()
-            else:
-                torch.mul(d_c, previous, out=now[..., 2 * size:3 * size]).mul_(f - f * f)
-            torch.mul(d_c, i, out=now[..., 3 * size:]).addcmul_(now[..., 3 * size:], g * g,
-                                                                 value=-1.0)
-            d_c.mul_(f)
             carry = now
         else:  # GRU: h' = n + z (h - n), n = tanh(x_n + r (W_hn h + b_hn))
             gates = act[t]
