@@ -33,6 +33,8 @@ MAX_WHOLE_TOKENS = 12  # texts (and sentences) up to this long are flipped whole
 # IMDB with 1,000 labels the pairs (two short, near-identical texts a review, opposite labels)
 # outnumbered the reviews and the model stopped learning from them (docs/decisions.md).
 SENTENCE_PAIRS_MIN_REVIEWS = 2000
+# The edits a run can ask for, by its settled negation_pairs value ("auto" settles to "on").
+PAIR_EDITS = ("on", "wide", "wide_add")
 
 
 def wide_adverbs(vocab: Vocabulary) -> tuple[str, ...]:
@@ -47,15 +49,17 @@ def wants_negation_pairs(mode: str, num_classes: int) -> bool:
 
 
 def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
-                   sentences: bool | None = None, edit: str = "narrow") -> EncodedSplit:
+                   sentences: bool | None = None, edit: str = "on") -> EncodedSplit:
     """One counterfactual per training review whose negation flips cleanly; label flipped.
 
     ``rows`` of a pair is the row it came from. A pair whose edit would bring in a word the
     vocabulary lacks ("not" in a set that never says it) is left out: as <unk> it would teach
     nothing about negation. ``sentences``: also pair a sentence of each long review (None:
     when there are more than SENTENCE_PAIRS_MIN_REVIEWS training reviews). ``edit``:
-    "narrow" ("not" / "n't"), "wide" or "wide_add" (the module docstring).
+    "on" ("not" / "n't"), "wide" or "wide_add" (the module docstring).
     """
+    if edit not in PAIR_EDITS:
+        raise ValueError(f"negation pair edit must be one of {', '.join(PAIR_EDITS)}: {edit!r}")
     adverbs = wide_adverbs(vocab) if edit in ("wide", "wide_add") else ()
     added = edit == "wide_add"
     if sentences is None:
@@ -138,7 +142,7 @@ def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray,
 
 
 def with_negation_pairs(split: EncodedSplit, vocab: Vocabulary,
-                        edit: str = "narrow") -> tuple[EncodedSplit, int]:
+                        edit: str = "on") -> tuple[EncodedSplit, int]:
     """The split followed by its pairs, and how many pairs were added."""
     pairs = negation_pairs(split, vocab, edit=edit)
     if not len(pairs):

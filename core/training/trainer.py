@@ -30,7 +30,11 @@ from core.training.batching import bucket_batches
 from core.training.callbacks import Callback, FitState, default_callbacks, in_order, run_hook
 from core.training.dataset import EncodedSplit, PreparedData
 from core.training.events import BatchProgress, EpochSummary, TrainCallbacks, TrainControl
-from core.training.negation_pairs import wants_negation_pairs, with_negation_pairs
+from core.training.negation_pairs import (
+    PAIR_EDITS,
+    wants_negation_pairs,
+    with_negation_pairs,
+)
 from core.training.word_prior import (
     SHORT_REVIEW_TOKENS,
     SMALL_SET_REVIEWS,
@@ -228,7 +232,7 @@ class Trainer:
         pairs = wants_negation_pairs(config.negation_pairs, data.scheme.num_classes)
         config = config.replace(
             word_prior="on" if wants_prior(config.word_prior, data.train.lengths) else "off",
-            negation_pairs=(config.negation_pairs if config.negation_pairs.startswith("wide")
+            negation_pairs=(config.negation_pairs if config.negation_pairs in PAIR_EDITS
                             else "on") if pairs else "off")
         if pairs:
             train, added = with_negation_pairs(data.train, data.vocab,

@@ -138,6 +138,14 @@ def test_wide_pairs_add_only_the_adverbs_the_vocabulary_spells():
     words = [[vocab.lookup(i) for i in ids] for ids in pairs.ids]
     assert words[0][3] in ("not", "n't", "never", "hardly")
     assert words[1] == ["the", "room", "was", "clean"] and pairs.labels.tolist() == [0, 1]
+
+
+def test_an_edit_no_run_can_ask_for_is_refused():
+    vocab = Vocabulary.build([["the", "room", "was", "clean", "not"]] * 2)
+    split = EncodedSplit([vocab.encode(["the", "room", "was", "clean"])], np.array([1]),
+                         np.array([0]))
+    with pytest.raises(ValueError, match="wide_add"):
+        negation_pairs(split, vocab, edit="auto")  # a config value the trainer settles first
     assert len(negation_pairs(split, vocab)) == 1  # narrow: 'hardly' is not taken away
 
 
