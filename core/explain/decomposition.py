@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from core.model.classifier import RecurrentClassifier, length_mask
+from core.model.classifier import RecurrentClassifier
 from core.model.tanh_rnn import run_layer
 
 _BATCH_FLOATS = 8_000_000  # beta states per batch of spans (x T x H x directions)
@@ -361,8 +361,8 @@ def _decompose_batch(model: RecurrentClassifier, ids: np.ndarray, masks: np.ndar
                            reads if index == 0 else None, pool)
         if pool is not None:  # x_rel is beta pooled; gamma's is the real pool minus it
             pooled_rel = x_rel
-            pooled_irr = _pool(model, x_full.unsqueeze(0), x_full.unsqueeze(0), x_full)[0] \
-                - pooled_rel
+            real_pool = model.pool(x_full.unsqueeze(0), torch.tensor([x_full.size(0)]))
+            pooled_irr = real_pool - pooled_rel
     assert x_rel is not None
     if pooled_rel is None:
         pooled_rel, pooled_irr = _pool(model, x_rel, x_full - x_rel, x_full)
@@ -379,8 +379,7 @@ def _step_weights(model: RecurrentClassifier, full: Tensor) -> Tensor | None:
     for max pooling."""
     steps = full.size(0)
     if model.pooling == "attention":
-        assert model.attention is not None
-        weights = torch.softmax(model.attention(torch.tanh(full)).squeeze(-1), dim=0)
+        weights = _attention_weights(model, full)
     elif model.pooling == "mean":
         weights = full.new_full((steps,), 1.0 / steps)
     elif model.pooling == "last":
@@ -397,7 +396,6 @@ def _step_weights(model: RecurrentClassifier, full: Tensor) -> Tensor | None:
 def _pool(model: RecurrentClassifier, rel: Tensor, irr: Tensor, full: Tensor
           ) -> tuple[Tensor, Tensor]:
     """The model's pooling applied to beta and gamma [B, T, H] of one review of T tokens."""
-    steps = full.size(0)
     pooling = model.pooling
     if pooling == "last":
         if not model.bidirectional:
@@ -415,12 +413,16 @@ def _pool(model: RecurrentClassifier, rel: Tensor, irr: Tensor, full: Tensor
             return max_rel, max_irr
         return (torch.cat([max_rel, rel.mean(1)], dim=-1),
                 torch.cat([max_irr, irr.mean(1)], dim=-1))
+    weights = _attention_weights(model, full).view(1, -1, 1)
+    return (weights * rel).sum(1), (weights * irr).sum(1)
+
+
+def _attention_weights(model: RecurrentClassifier, full: Tensor) -> Tensor:
+    """[T] the attention pooling's weights over one review's real outputs ``full`` [T, H]
+    (every step is a real word, so no mask): taken from the whole outputs, like an output
+    gate, they are the same for beta and gamma."""
     assert model.attention is not None
-    lengths = torch.tensor([steps], device=full.device)
-    scores = model.attention(torch.tanh(full.unsqueeze(0))).squeeze(-1)
-    weights = torch.softmax(scores.masked_fill(~length_mask(lengths, steps), float("-inf")),
-                            dim=1)[0]  # [T], from the whole outputs, like an output gate
-    return (weights.view(1, -1, 1) * rel).sum(1), (weights.view(1, -1, 1) * irr).sum(1)
+    return torch.softmax(model.attention(torch.tanh(full)).squeeze(-1), dim=0)
 
 
 def toward(logits: np.ndarray, target: int) -> np.ndarray:
