@@ -22,8 +22,9 @@ PRETRAIN_KINDS = ("off", "vectors", "lm")
 ADVERSARIAL_KINDS = ("auto", "off", "at", "vat")
 # Training texts paired with their negation flipped (core/training/negation_pairs.py); auto:
 # on for two classes; wide: on, with the other negators too ("never", "hardly", "no" + noun);
-# wide_add: the "not" pair kept and the wide one beside it.
-NEGATION_PAIR_MODES = ("auto", "on", "off", "wide", "wide_add")
+# wide_add: the "not" pair kept and the wide one beside it; determiner: "a" / "some" -> "no"
+# as well ("is a disaster" -> "is no disaster"), one edit a text.
+NEGATION_PAIR_MODES = ("auto", "on", "off", "wide", "wide_add", "determiner")
 
 
 @dataclass

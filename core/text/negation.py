@@ -19,6 +19,13 @@ negator is seen), also before the verb of a pronoun subject with no auxiliary ("
 "it rarely works") and before a short phrase ("hardly original"); and a text negated by one
 of those, by "seldom"/"scarcely", by "no" + noun ("paid no attention") or by a leading "not"
 ("not bad") is given without it.
+
+The determiner edit (``determiners=True``) teaches "no" + noun the other way round: a text with
+one "a", "an" or "some" before a word and no other negation gets "no" in its place, label
+flipped ("there was a problem" -> "there was no problem", "a mess" -> "no mess", "it's a great
+film" -> "it's no great film"), only where "no" negates the whole text: at its start, after a
+copula, "have" or "with" (not "ruins a terrific film"). Quantities that only look like one ("a
+bit", "a lot", "a few", "some of") are left alone.
 """
 
 from __future__ import annotations
@@ -56,6 +63,20 @@ WIDE_OTHER_NEGATIONS = OTHER_NEGATIONS - REMOVABLE_ADVERBS
 # "hardly ever", "barely any", "never again"; "not only", "not even"; "no longer", "no doubt".
 ADVERB_BOUND = frozenset({"ever", "any", "anything", "anyone", "anybody", "again"})
 HEDGES = frozenset({"almost", "nearly"})  # "almost never fails" is no "almost fails"
+# The determiner edit: these become "no" ...
+DETERMINERS = frozenset({"a", "an", "some"})
+# ... unless the next word makes a quantity or fixed phrase of them ("a bit slow" is no
+# "no bit slow"; "some of", "a couple of") ...
+DETERMINER_BOUND = frozenset({"bit", "lot", "lots", "little", "few", "couple", "while", "kind",
+                              "sort", "number", "tad", "whole", "half", "second", "third",
+                              "minute", "moment", "day", "year", "time", "times", "of", "more",
+                              "other", "way", "must", "matter", "degree", "level", "long",
+                              "far", "deal"})
+# Where "no" negates the whole text, not just an object a verb judges ("ruins a terrific
+# film" is no "ruins no terrific film"): at the start of a phrase ("a mess" -> "no mess"),
+# after a copula ("is a disaster" -> "is no disaster"), "have" or "with".
+DETERMINER_SITES = frozenset({"is", "was", "are", "were", "'s", "'re", "am", "'m", "be",
+                              "been", "has", "have", "had", "having", "with"})
 NOT_BOUND = frozenset({"only", "just", "even", "once", "least", "always"})
 NO_BOUND = frozenset({"one", "longer", "more", "less", "better", "worse", "sooner", "doubt",
                       "wonder", "matter", "way", "thanks", "end", "match", "problem"})
@@ -114,6 +135,31 @@ def _with_negation(tokens: list[str], at: int) -> list[str] | None:
     if tokens[at] in CLITIC_OK and zlib.crc32(" ".join(tokens).encode()) % 2:
         negation = "n't"
     return [*tokens[:at + 1], negation, *tokens[at + 1:]]
+
+
+def determiner_counterfactual(tokens: Sequence[str], max_tokens: int = 12) -> list[str] | None:
+    """The text with its one "a" / "an" / "some" turned into "no", or None where that would
+    not flip it cleanly: a second determiner, any negation, contrast, a question, a second
+    sentence, or a determiner bound into a quantity or exclamation (see the module docstring).
+    """
+    tokens = list(tokens)
+    if not tokens or len(tokens) > max_tokens:
+        return None
+    if any(t in CONTRAST or t == "?" or t in NEGATORS or t in OTHER_NEGATIONS
+           or t in REMOVABLE_ADVERBS for t in tokens):
+        return None
+    if any(t in BREAKS for t in tokens[:-1]):
+        return None
+    sites = [i for i, t in enumerate(tokens) if t in DETERMINERS]
+    if len(sites) != 1:
+        return None
+    at = sites[0]
+    after = tokens[at + 1] if at + 1 < len(tokens) else ""
+    if not after.isalpha() or after in DETERMINER_BOUND:
+        return None
+    if at > 0 and tokens[at - 1] not in DETERMINER_SITES:
+        return None
+    return [*tokens[:at], "no", *tokens[at + 1:]]
 
 
 def _wide_counterfactual(tokens: list[str], phrase_tokens: int,

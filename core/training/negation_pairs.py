@@ -16,13 +16,22 @@ well, one edit a text. ``edit="wide_add"`` keeps the "not" edit of each text and
 edit beside it where that is another one (an adverb added, or a text the "not" edit refuses).
 Both are arms for selection runs, not what ``auto`` does: on selection splits neither raised
 the negation probe on SST-2, and both lowered it on RT (the record is in docs/decisions.md).
+``edit="determiner"`` keeps the "not" edit and teaches "no" + noun the other way: a text whose
+one "a" / "an" / "some" can become "no" (core/text/negation.py) gets that edit where the "not"
+edit refuses it, and one of the two (by the text's hash) where both apply: still one pair a text.
 """
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
-from core.text.negation import ADVERB_NEGATORS, negation_counterfactual
+from core.text.negation import (
+    ADVERB_NEGATORS,
+    determiner_counterfactual,
+    negation_counterfactual,
+)
 from core.text.vocabulary import UNK_INDEX, Vocabulary
 from core.training.dataset import EncodedSplit
 from core.training.word_prior import log_count_ratios
@@ -34,7 +43,7 @@ MAX_WHOLE_TOKENS = 12  # texts (and sentences) up to this long are flipped whole
 # outnumbered the reviews and the model stopped learning from them (docs/decisions.md).
 SENTENCE_PAIRS_MIN_REVIEWS = 2000
 # The edits a run can ask for, by its settled negation_pairs value ("auto" settles to "on").
-PAIR_EDITS = ("on", "wide", "wide_add")
+PAIR_EDITS = ("on", "wide", "wide_add", "determiner")
 
 
 def wide_adverbs(vocab: Vocabulary) -> tuple[str, ...]:
@@ -56,12 +65,13 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
     vocabulary lacks ("not" in a set that never says it) is left out: as <unk> it would teach
     nothing about negation. ``sentences``: also pair a sentence of each long review (None:
     when there are more than SENTENCE_PAIRS_MIN_REVIEWS training reviews). ``edit``:
-    "on" ("not" / "n't"), "wide" or "wide_add" (the module docstring).
+    "on" ("not" / "n't"), "wide", "wide_add" or "determiner" (the module docstring).
     """
     if edit not in PAIR_EDITS:
         raise ValueError(f"negation pair edit must be one of {', '.join(PAIR_EDITS)}: {edit!r}")
     adverbs = wide_adverbs(vocab) if edit in ("wide", "wide_add") else ()
     added = edit == "wide_add"
+    determiners = edit == "determiner" and int(vocab.encode(["no"])[0]) != UNK_INDEX
     if sentences is None:
         sentences = len(split) > SENTENCE_PAIRS_MIN_REVIEWS
     ids: list[np.ndarray] = []
@@ -72,7 +82,7 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
         if len(sequence) > MAX_WHOLE_TOKENS and not sentences:
             continue  # too long to flip whole, and no sentence pairs at this size
         tokens = [vocab.lookup(int(i)) for i in sequence]
-        flips = _counterfactuals(tokens, adverbs, added)
+        flips = _counterfactuals(tokens, adverbs, added, determiners=determiners)
         if flips:
             for flipped in flips:
                 if _spelled(flipped, sequence, vocab):
@@ -86,7 +96,7 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
             ratios = log_count_ratios(split.ids, split.labels, len(vocab), 2)
             lean = ratios[:, 1] - ratios[:, 0]
         sentence = _leaning_sentence(tokens, sequence, lean, int(label), vocab, adverbs,
-                                     added)
+                                     added, determiners)
         if sentence is None:
             continue
         ids += [vocab.encode(sentence[0]), vocab.encode(sentence[1])]
@@ -96,9 +106,17 @@ def negation_pairs(split: EncodedSplit, vocab: Vocabulary,
 
 
 def _counterfactuals(tokens: list[str], adverbs: tuple[str, ...], added: bool,
-                     phrase_tokens: int = 3) -> list[list[str]]:
+                     phrase_tokens: int = 3, determiners: bool = False) -> list[list[str]]:
     """The text's flips: one edit, or with ``added`` the "not" edit and the wide one beside it
-    where the wide one brings in an adverb or the "not" edit refuses the text."""
+    where the wide one brings in an adverb or the "not" edit refuses the text; with
+    ``determiners`` the "not" edit or the determiner edit, one of them."""
+    if determiners:
+        narrow = negation_counterfactual(tokens, max_tokens=MAX_WHOLE_TOKENS,
+                                         phrase_tokens=phrase_tokens)
+        other = determiner_counterfactual(tokens, max_tokens=MAX_WHOLE_TOKENS)
+        if narrow is not None and other is not None:  # both apply: the hash picks one
+            return [other if zlib.crc32(" ".join(tokens).encode()) % 2 else narrow]
+        return [flip for flip in (narrow, other) if flip is not None]
     wide = negation_counterfactual(tokens, max_tokens=MAX_WHOLE_TOKENS,
                                    phrase_tokens=phrase_tokens, adverbs=adverbs)
     if not added:
@@ -118,8 +136,8 @@ def _spelled(flipped: list[str], original: np.ndarray, vocab: Vocabulary) -> boo
 
 def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray, label: int,
                       vocab: Vocabulary,
-                      adverbs: tuple[str, ...] = (),
-                      added: bool = False) -> tuple[list[str], list[str]] | None:
+                      adverbs: tuple[str, ...] = (), added: bool = False,
+                      determiners: bool = False) -> tuple[list[str], list[str]] | None:
     """(sentence, its flip) for the sentence of a long review that leans most toward
     ``label``; None when no sentence flips cleanly and leans that way."""
     best: tuple[float, list[str], list[str]] | None = None
@@ -131,7 +149,8 @@ def _leaning_sentence(tokens: list[str], sequence: np.ndarray, lean: np.ndarray,
         sentence = tokens[start:end + 1]
         ids = sequence[start:end + 1]
         start = end + 1
-        flips = _counterfactuals(sentence, adverbs, added, phrase_tokens=0)
+        flips = _counterfactuals(sentence, adverbs, added, phrase_tokens=0,
+                                 determiners=determiners)
         flipped = flips[0] if flips else None  # one sentence pair a review
         if flipped is None or not _spelled(flipped, ids, vocab):
             continue

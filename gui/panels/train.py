@@ -114,7 +114,8 @@ TOOLTIPS: dict[str, str] = {
                       "as well as the other way round. Only short, single-clause texts are "
                       "used. Auto: on for two classes. Wide: the other negators too ('never', "
                       "'hardly', 'barely', 'rarely', 'no' + noun), an experiment that did not "
-                      "beat 'not' alone on the project's selection splits.",
+                      "beat 'not' alone on the project's selection splits. Determiner: "
+                      "'a' / 'some' -> 'no' as well ('is a disaster' -> 'is no disaster').",
 }
 
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -124,7 +125,8 @@ ADVERSARIAL_NAMES = {"auto": "Auto (on for small sets)", "off": "Off", "at": "Ad
                      "vat": "Virtual adversarial"}
 NEGATION_PAIR_NAMES = {"auto": "Auto (two classes)", "on": "On", "off": "Off",
                        "wide": "Wide (also never, hardly, no + noun)",
-                       "wide_add": "Wide, beside each 'not' pair"}
+                       "wide_add": "Wide, beside each 'not' pair",
+                       "determiner": "Also 'a' -> 'no' (is no disaster)"}
 POOLING_NAMES = {"last": "Last step", "mean": "Mean", "max": "Max", "max_mean": "Max + mean",
                  "attention": "Attention"}
 

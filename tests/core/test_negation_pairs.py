@@ -4,7 +4,11 @@ import pytest
 from core.config import TrainConfig
 from core.io.table import ReviewTable
 from core.predict.predictor import Predictor
-from core.text.negation import ADVERB_NEGATORS, negation_counterfactual
+from core.text.negation import (
+    ADVERB_NEGATORS,
+    determiner_counterfactual,
+    negation_counterfactual,
+)
 from core.text.tokenizer import Tokenizer, TokenizerSettings
 from core.text.vocabulary import Vocabulary
 from core.training.dataset import EncodedSplit, prepare_data
@@ -168,6 +172,52 @@ def test_wide_add_keeps_each_not_pair_and_adds_the_adverb_one_beside_it():
     assert extra and all(flip[3] in ADVERB_NEGATORS for flip in extra)
     assert by_row[len(texts) - 1] == [["the", "room", "was", "clean"]]
     assert len(added) == len(narrow) + len(extra) + 1
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("the room was a disaster", "the room was no disaster"),
+    ("a mess", "no mess"),
+    ("there was a problem with the tv", "there was no problem with the tv"),
+    ("we had some issues", "we had no issues"),
+    ("served with an awful sauce .", "served with no awful sauce ."),
+])
+def test_the_determiner_edit_puts_no_where_it_negates_the_whole_text(text, expected):
+    assert " ".join(determiner_counterfactual(text.split()) or []) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "the film ruins a terrific story",  # 'no' would negate the object, not the verdict
+    "a bit slow", "some of the jokes land", "what a mess",  # quantities and exclamations
+    "a mess and a bore",  # two determiners
+    "it was not a disaster", "there was hardly a problem",  # already negated
+    "a nice room but a rude host", "was it a good film ?", "a mess . fun though",
+    "the room was clean",  # nothing to turn into 'no'
+])
+def test_the_determiner_edit_refuses_texts_it_would_not_flip_cleanly(text):
+    assert determiner_counterfactual(text.split()) is None
+
+
+def test_determiner_pairs_keep_one_edit_a_text_and_reach_texts_without_a_verb():
+    things = ["room", "staff", "food", "view", "bed", "pool", "bar", "lift"]
+    texts = [["the", thing, "was", "a", "delight"] for thing in things]  # both edits apply
+    texts.append(["a", "delight", "of", "a", "hotel", "with", "views"])  # neither applies
+    texts.append(["breakfast", "with", "a", "view"])  # only the determiner edit applies
+    vocab = Vocabulary.build([[*things, "the", "was", "a", "delight", "not", "no", "of",
+                               "hotel", "with", "views", "breakfast", "view"]] * 2)
+    split = EncodedSplit([vocab.encode(t) for t in texts], np.ones(len(texts), np.int64),
+                         np.arange(len(texts)))
+    pairs = negation_pairs(split, vocab, edit="determiner")
+    flips = {int(row): [vocab.lookup(i) for i in ids] for ids, row in zip(pairs.ids, pairs.rows)}
+    assert len(pairs) == len(flips) == len(texts) - 1  # one pair a text, none for row 8
+    assert flips[9] == ["breakfast", "with", "no", "view"]
+    edits = {tuple(flips[row][2:4]) for row in range(len(things))}
+    assert edits == {("was", "no"), ("was", "not")}  # the text's hash picks either edit
+    assert pairs.labels.tolist() == [0] * len(pairs)
+    without_no = Vocabulary.build([[*things, "the", "was", "a", "delight", "not"]] * 2)
+    split = EncodedSplit([without_no.encode(t) for t in texts[:len(things)]],
+                         np.ones(len(things), np.int64), np.arange(len(things)))
+    unspelled = negation_pairs(split, without_no, edit="determiner")
+    assert {without_no.lookup(int(ids[3])) for ids in unspelled.ids} == {"not"}
 
 
 def test_pairs_flip_the_label_and_leave_out_edits_the_vocabulary_cannot_spell():
