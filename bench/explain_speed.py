@@ -9,7 +9,10 @@ For the 200-word review bench/explain.py (c) uses, prints medians of interleaved
      trajectory, faithfulness, phrase layer) on every model (target <= 500 ms), with the IG
      evaluations and the completeness gap of both.
 "Before" is core/explain at ``--base``, extracted with ``git show`` into a temporary package;
-"now" is the working tree. ``--parts`` adds the time of each part of today's explanation.
+"now" is the working tree. ``--parts`` adds the time of each part of today's explanation;
+``--floor`` splits 50-step IG's gradient pass into a cost per pass (the ~22 small operations
+a step pays whatever the batch) and a cost per path point, from one pass of 50 points against
+two of 25.
 Timings are wall clock: on a shared machine, compare only the two columns of one run.
 """
 
@@ -85,6 +88,28 @@ def parts(explainer, text: str, repeat: int) -> str:
     return ", ".join(f"{name} {statistics.median(spent[name]) * 1000:.0f}" for name in names)
 
 
+def floor(bundle, ids, repeat: int) -> str:
+    """Milliseconds a gradient pass costs whatever its size, and per path point (a line)."""
+    import numpy as np
+
+    from core.explain.integrated import _Path
+
+    fast = _Path(bundle.model, np.asarray(ids), 1).fast
+    if fast is None:
+        return "no hand-written path for this model"
+    alphas = (np.arange(50) + 0.5) / 50
+
+    def halves():
+        fast.gradients(alphas[:25], 1)
+        fast.gradients(alphas[25:], 1)
+
+    whole, two = interleaved(lambda: fast.gradients(alphas, 1), halves, repeat)
+    per_pass = two - whole  # two passes of 25 points minus one of 50
+    per_point = (whole - per_pass) / 50
+    return (f"one pass of 50 points {whole:.0f} ms, two of 25 {two:.0f} ms: {per_pass:.0f} ms "
+            f"a pass whatever its size, {per_point:.2f} ms a point")
+
+
 def one_model(old, new, bundle, name: str, text: str, with_plain: bool,
               args: argparse.Namespace) -> None:
     """(i) when ``with_plain``, and (ii), for one model."""
@@ -111,6 +136,8 @@ def one_model(old, new, bundle, name: str, text: str, with_plain: bool,
           f"{e_new.relative_completeness_gap:.3%}", flush=True)
     if args.parts:
         print(f"       now, parts (ms): {parts(now, text, args.repeat)}", flush=True)
+    if args.floor and with_plain:
+        print(f"       now, gradients: {floor(bundle, ids, args.repeat)}", flush=True)
 
 
 def main() -> int:
@@ -122,6 +149,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--words", type=int, default=200)
     parser.add_argument("--parts", action="store_true", help="time each part of today's")
+    parser.add_argument("--floor", action="store_true",
+                        help="split a gradient pass into its cost per pass and per point")
     args = parser.parse_args()
     sys.path.insert(0, old_package(args.base))
     import torch
