@@ -24,7 +24,6 @@ with --model, then prints:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import legacy_ig  # noqa: E402
 from bench.common import IMDB, SST2, load, machine  # noqa: E402
+from bench.probe import composition, probe_rows  # noqa: E402
 from core.bundle import ModelBundle  # noqa: E402
 from core.config import PRESETS, TrainConfig  # noqa: E402
 from core.explain import (  # noqa: E402
@@ -184,14 +184,6 @@ def faithfulness(explainer: Explainer, name: str, n: int, seed: int, legacy: int
               f"vs {np.mean(gaps_array[:len(old)] < 0.01):.1%}")
 
 
-PROBE = ROOT / "resources" / "negation_probe.csv"
-
-
-def probe_rows() -> list[dict[str, str]]:
-    with PROBE.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def marked_words(alignment, phrase: str) -> list[int]:
     """Word indices overlapping the marked phrase's characters."""
     begin = alignment.text.lower().find(phrase.lower())
@@ -256,6 +248,10 @@ def probe(explainer: Explainer, name: str) -> None:
         print(f"    ERASER, top {'IG words' if key == 'words' else 'CD unit'} removed (same "
               f"word count): comprehensiveness {values[:, 0].mean():+.3f}, sufficiency "
               f"{values[:, 1].mean():+.3f}")
+    print("  the negation or the word? each negated sentence beside itself without the negator:")
+    for category, tally in composition(explainer.bundle).items():
+        print(f"    {category}: " + "; ".join(f"{key}: {count}"
+                                               for key, count in sorted(tally.items())))
 
 
 def positive_class(explainer: Explainer) -> int:
