@@ -20,9 +20,9 @@ negator is seen), also before the verb of a pronoun subject with no auxiliary ("
 of those, by "seldom"/"scarcely", by "no" + noun ("paid no attention") or by a leading "not"
 ("not bad") is given without it.
 
-The determiner edit (``determiners=True``) teaches "no" + noun the other way round: a text with
-one "a", "an" or "some" before a word and no other negation gets "no" in its place, label
-flipped ("there was a problem" -> "there was no problem", "a mess" -> "no mess", "it's a great
+The determiner edit (``determiner_counterfactual``) teaches "no" + noun the other way round: a
+text with one "a", "an" or "some" before a word and no other negation gets "no" in its place,
+label flipped ("there was a problem" -> "there was no problem", "a mess" -> "no mess", "it's a great
 film" -> "it's no great film"), only where "no" negates the whole text: at its start, after a
 copula, "have" or "with" (not "ruins a terrific film"). Quantities that only look like one ("a
 bit", "a lot", "a few", "some of") are left alone.
