@@ -220,14 +220,12 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
             # bad"): name a word the phrase turns around if the interaction alone outweighs it.
             turned = _turned_word(scores, phrase)
             if turned is not None:
-                others = [words[i] for i in range(phrase.start, phrase.end) if i != turned]
-                return (f"{_quoted(others)} turns '{words[turned]}' from "
-                        f"{_side(float(scores[turned]), target, classes)} to "
-                        f"{_side(phrase.score, target, classes)}")
+                return _acting_on(words, phrase, turned, "turn",
+                                  f"from {_side(float(scores[turned]), target, classes)} to "
+                                  f"{_side(phrase.score, target, classes)}")
             continue
         if head_score == 0 or phrase.score == 0:
             continue
-        others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
         rivals = sorted((abs(float(v)) for i, v in enumerate(inner)
                          if phrase.start + i != head and np.isfinite(v) and v * head_score > 0),
                         reverse=True)
@@ -235,19 +233,31 @@ def flip_sentence(analysis: PhraseAnalysis, words: Sequence[str], classes: Seque
             return (f"{_quoted(words[phrase.start:phrase.end])} together points to "
                     f"{_side(phrase.score, target, classes)}, though its words alone point to "
                     f"{_side(head_score, target, classes)}")
-        return (f"{_quoted(others)} turns "
-                f"'{words[head]}' from {_side(head_score, target, classes)} to "
-                f"{_side(phrase.score, target, classes)}")
+        return _acting_on(words, phrase, head, "turn",
+                          f"from {_side(head_score, target, classes)} to "
+                          f"{_side(phrase.score, target, classes)}")
     for phrase in ordered:
         head = _head(scores, phrase)
         if head is None:
             continue
         head_score = float(scores[head])
         if head_score * phrase.interaction < 0 and abs(phrase.score) < abs(head_score):
-            others = [words[i] for i in range(phrase.start, phrase.end) if i != head]
-            return (f"{_quoted(others)} weakens "
-                    f"'{words[head]}' (still {_side(phrase.score, target, classes)})")
+            return _acting_on(words, phrase, head, "weaken",
+                              f"(still {_side(phrase.score, target, classes)})")
     return None
+
+
+def _acting_on(words: Sequence[str], phrase: PhraseScore, word: int, verb: str,
+               outcome: str) -> str:
+    """What the phrase's other words do to ``word``: they are the subject ("'not' turns 'bad'
+    from negative to positive") when they sit on one side of it; when they sit on both ("service
+    maid paid no" around "paid") quoting them together would read as words the review never
+    holds together, so the phrase is quoted whole and its words around ``word`` named."""
+    if phrase.start < word < phrase.end - 1:
+        return (f"in {_quoted(words[phrase.start:phrase.end])}, the words around "
+                f"'{words[word]}' {verb} it {outcome}")
+    others = [words[i] for i in range(phrase.start, phrase.end) if i != word]
+    return f"{_quoted(others)} {verb}s '{words[word]}' {outcome}"
 
 
 def _head(word_scores: np.ndarray, phrase: PhraseScore) -> int | None:

@@ -150,6 +150,15 @@ def test_flip_sentence_names_the_turned_word_and_both_classes():
     even = PhraseAnalysis(1, np.array([0.1, 0.2, -0.4, -0.6]), [], [PhraseScore(1, 4, 1.5, 2.3)])
     assert flip_sentence(even, ["the", "not", "bad", "slow"], ["negative", "positive"]) == \
         "'not bad slow' together points to positive, though its words alone point to negative"
+    # Words on both sides of the turned one are not quoted as if they were one phrase.
+    around = PhraseAnalysis(0, np.array([0.5, -0.5, 1.3, 0.6]), [],
+                            [PhraseScore(0, 4, -0.5, -2.2)])
+    words = ["service", "maid", "paid", "no"]
+    assert flip_sentence(around, words, ["neg", "pos"]) == \
+        "in 'service maid paid no', the words around 'paid' turn it from neg to pos"
+    around.shown = [PhraseScore(0, 4, 0.4, -0.9)]  # the same words only weaken it
+    assert flip_sentence(around, words, ["neg", "pos"]) == \
+        "in 'service maid paid no', the words around 'paid' weaken it (still neg)"
     # A function word is never named as the turned word, however strong its own score.
     minor = PhraseAnalysis(1, np.array([0.0, -1.4, -0.7, 1.5]), [], [PhraseScore(1, 4, -2.3, -1.7)])
     assert flip_sentence(minor, ["paid", "no", "attention", "to"], ["0", "1"]) is None
