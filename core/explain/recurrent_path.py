@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -165,11 +166,6 @@ class _Inputs:
                  table: Tensor | None = None, index: Tensor | None = None) -> None:
         self.whole, self.alphas, self.table = whole, alphas, table
         self.start, self.along, self.index = start, along, index
-        # per-step views made at once (unbind) instead of one indexing call per step
-        self.whole_at = whole.unbind(0) if whole is not None else ()
-        self.start_at = start.unbind(0) if start is not None else ()
-        self.along_at = along.unbind(0) if along is not None else ()
-        self.index_at = index.unbind(0) if index is not None else ()
         if whole is not None:
             self.steps, self.batch = whole.size(0), whole.size(2)
         elif index is not None:
@@ -177,6 +173,14 @@ class _Inputs:
         else:
             assert start is not None and alphas is not None
             self.steps, self.batch = start.size(0), alphas.size(1)
+
+    @cached_property
+    def _at(self) -> tuple[tuple[Tensor, ...], ...]:
+        """Per-step views of whole, start, along and index, made at once (unbind) on the
+        first fill instead of one indexing call per step; inputs that are only ``scaled``
+        into new ones never make them."""
+        return tuple(t.unbind(0) if t is not None else ()
+                     for t in (self.whole, self.start, self.along, self.index))
 
     def scaled(self, scale: Tensor) -> "_Inputs":
         """The same pre-activations with each column multiplied by ``scale`` [G]."""
@@ -189,14 +193,15 @@ class _Inputs:
 
     def fill(self, t: int, out: Tensor, rows: int) -> Tensor:
         """Step t's pre-activations of the first ``rows`` rows, written into ``out``."""
+        whole_at, start_at, along_at, index_at = self._at
         if self.whole is not None:
-            return out.copy_(self.whole_at[t][:, :rows])
+            return out.copy_(whole_at[t][:, :rows])
         if self.table is not None:
-            torch.index_select(self.table, 0, self.index_at[t][:rows], out=out[0])
+            torch.index_select(self.table, 0, index_at[t][:rows], out=out[0])
             return out
         assert self.alphas is not None
         alphas = self.alphas if rows == self.batch else self.alphas[:, :rows]
-        return torch.addcmul(self.start_at[t], alphas, self.along_at[t], out=out)
+        return torch.addcmul(start_at[t], alphas, along_at[t], out=out)
 
 
 def _forward(layer: _Layer, inputs: _Inputs, save: bool, running: list[int] | None = None,
