@@ -378,24 +378,25 @@ def _step_weights(model: RecurrentClassifier, full: Tensor) -> Tensor | None:
     weighted sum with weights that do not depend on beta (attention: the real run's); None
     for max pooling."""
     steps = full.size(0)
-    if model.pooling == "attention":
+    if model.pooling == "attention":  # weights by reading position: direction 1 flipped
         weights = _attention_weights(model, full)
+        by_step = [weights] + ([weights.flip(0)] if model.bidirectional else [])
     elif model.pooling == "mean":
-        weights = full.new_full((steps,), 1.0 / steps)
-    elif model.pooling == "last":
-        weights = full.new_zeros(steps)
-        weights[-1] = 1.0  # both directions: their last step (position 0 for direction 1)
-        return torch.stack([weights] * (2 if model.bidirectional else 1), dim=1).view(
-            steps, -1, 1, 1)
+        by_step = [full.new_full((steps,), 1.0 / steps)] * (2 if model.bidirectional else 1)
+    elif model.pooling == "last":  # each direction's last step (position 0 for direction 1)
+        last = full.new_zeros(steps)
+        last[-1] = 1.0
+        by_step = [last] * (2 if model.bidirectional else 1)
     else:
         return None
-    by_step = [weights] + ([weights.flip(0)] if model.bidirectional else [])
     return torch.stack(by_step, dim=1).view(steps, -1, 1, 1)
 
 
 def _pool(model: RecurrentClassifier, rel: Tensor, irr: Tensor, full: Tensor
           ) -> tuple[Tensor, Tensor]:
-    """The model's pooling applied to beta and gamma [B, T, H] of one review of T tokens."""
+    """The model's pooling applied to beta and gamma [B, T, H] of one review of T tokens.
+    Decompositions take it for max pooling only (the others pool as the loop runs,
+    _step_weights); its other branches are the tests' reference for that in-loop pooling."""
     pooling = model.pooling
     if pooling == "last":
         if not model.bidirectional:
