@@ -15,7 +15,6 @@ from core.bundle import ModelBundle
 from core.explain.attribution import class_probabilities
 from core.predict.predictor import Predictor
 from core.text.negation import ADVERB_NEGATORS, negation_counterfactual
-from core.text.tokenizer import Tokenizer
 
 PROBE = Path(__file__).resolve().parents[1] / "resources" / "negation_probe.csv"
 POSITIVE_NAMES = ("1", "pos", "positive")
@@ -52,19 +51,19 @@ def composition(bundle: ModelBundle) -> dict[str, dict[str, int]]:
     counted as ``no plain form``."""
     positive = next(i for i, name in enumerate(bundle.classes)
                     if name.lower() in POSITIVE_NAMES)
-    tokenizer = Tokenizer(bundle.tokenizer)
+    encoder = Predictor(bundle).encoder  # the model's own tokenizer, vocabulary and cut
     counts: dict[str, dict[str, int]] = {category: {} for category in NEGATED}
     for row in probe_rows():
         if row["category"] not in NEGATED:
             continue
-        tokens = tokenizer.tokenize(row["text"])
+        tokens = encoder.tokenizer.tokenize(row["text"])
         plain = negation_counterfactual(tokens, max_tokens=len(tokens),
                                         adverbs=ADVERB_NEGATORS)
         tally = counts[row["category"]]
         if plain is None or len(plain) >= len(tokens):  # the edit added a negator instead
             tally["no plain form"] = tally.get("no plain form", 0) + 1
             continue
-        ids = [np.asarray(bundle.vocab.encode(t)) for t in (tokens, plain)]
+        ids = [encoder.encode_tokens(t) for t in (tokens, plain)]
         negated, unnegated = class_probabilities(bundle.model, ids).argmax(1) == positive
         truth = row["label"] == "pos"
         key = (f"plain {'right' if unnegated != truth else 'wrong'}, "
